@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ksymsd: serve the running kernel's symbol table as /dev/ksyms (CUSE), or
+ * with --dump write one snapshot to a file and exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "snapshot.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ksymsd [OPTION]...\n"
+		"Serve the running kernel's symbol table as the ELF device /dev/ksyms.\n"
+		"\n"
+		"  -f, --foreground        stay in the foreground\n"
+		"  -d, --debug             debug logging (libfuse requests, one line per open)\n"
+		"  -n, --name NAME         device name under /dev (default: ksyms)\n"
+		"  -r, --root DIR          read proc/ and sys/ under DIR instead of / (testing)\n"
+		"      --max-opens N       simultaneous opens before ENOMEM (default: %u)\n"
+		"      --max-memory BYTES  snapshot memory before ENOMEM, K/M/G suffixes\n"
+		"                          (default: %zuM)\n"
+		"      --dump FILE         write one snapshot to FILE ('-' = stdout) and exit\n"
+		"  -h, --help              show this help and exit\n"
+		"  -V, --version           show the version and exit\n"
+		"\n"
+		"See ksymsd(8) and ksyms(4).\n",
+		KS_DEFAULT_MAX_OPENS, KS_DEFAULT_MAX_MEMORY >> 20);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end || v == 0 || v > SIZE_MAX)
+		return -EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int dump(const char *root, const char *file)
+{
+	struct ks_snapshot_opts opts = { .root = root };
+	struct ks_snapshot *snap;
+	struct ks_error err = { 0 };
+	bool to_stdout = strcmp(file, "-") == 0;
+	int fd, r;
+
+	r = ks_snapshot_take(&opts, &snap, &err);
+	if (r < 0) {
+		ks_err("cannot take a snapshot: %s", err.msg);
+		return EXIT_FAILURE;
+	}
+	fd = to_stdout ? STDOUT_FILENO : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ks_err("%s: %s", file, strerror(errno));
+		ks_snapshot_unref(snap);
+		return EXIT_FAILURE;
+	}
+	r = write_all(fd, ks_snapshot_data(snap), ks_snapshot_size(snap));
+	if (r == 0 && !to_stdout && close(fd) < 0)
+		r = -errno;
+	else if (!to_stdout && r < 0)
+		close(fd);
+	if (r < 0) {
+		ks_err("%s: %s", file, strerror(-r));
+		ks_snapshot_unref(snap);
+		return EXIT_FAILURE;
+	}
+	ks_debug("wrote %zu bytes, %zu symbols to %s", ks_snapshot_size(snap),
+		 ks_snapshot_n_syms(snap), file);
+	ks_snapshot_unref(snap);
+	return EXIT_SUCCESS;
+}
+
+enum { OPT_MAX_OPENS = 256, OPT_MAX_MEMORY, OPT_DUMP };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "max-opens", required_argument, NULL, OPT_MAX_OPENS },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+		{ "dump", required_argument, NULL, OPT_DUMP },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct ks_daemon_opts opts = {
+		.name = "ksyms",
+		.root = "/",
+		.max_opens = KS_DEFAULT_MAX_OPENS,
+		.max_memory = KS_DEFAULT_MAX_MEMORY,
+	};
+	const char *dump_file = NULL;
+	size_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fdn:r:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.foreground = true;
+			break;
+		case 'd':
+			opts.debug = true;
+			break;
+		case 'n':
+			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64) {
+				fprintf(stderr, "ksymsd: --name: a device name has no '/' and is 1-64 bytes\n");
+				return EXIT_FAILURE;
+			}
+			opts.name = optarg;
+			break;
+		case 'r':
+			opts.root = optarg;
+			break;
+		case OPT_MAX_OPENS:
+			if (parse_size(optarg, &v) < 0 || v > UINT_MAX) {
+				fprintf(stderr, "ksymsd: --max-opens: not a positive number: %s\n", optarg);
+				return EXIT_FAILURE;
+			}
+			opts.max_opens = (unsigned)v;
+			break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &opts.max_memory) < 0) {
+				fprintf(stderr, "ksymsd: --max-memory: not a size: %s\n", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_DUMP:
+			dump_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("ksymsd %s\n", KSYMSD_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ksymsd: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	ks_log_init("ksymsd", opts.debug);
+	if (dump_file)
+		return dump(opts.root, dump_file);
+#ifdef KS_NO_DAEMON
+	ks_err("this build has no device support yet; use --dump");
+	return EXIT_FAILURE;
+#else
+	return ks_daemon_run(&opts);
+#endif
+}

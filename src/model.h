@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "kallsyms.h"
+#include "modules.h"
+
+/*
+ * The symbol model: what the ELF image says, before it is ELF.
+ *
+ * Owners are the kernel (always owners[0]), then each loaded module in load
+ * order, then the dynamic pseudo-modules ([bpf], [__builtin__ftrace], ...) in
+ * the order kallsyms first shows them. Each owner has address regions (the
+ * kernel's .text/.rodata/..., a module's sections inside its core); each
+ * region becomes one SHT_NOBITS section of the image.
+ */
+
+#define KS_REGION_ABS UINT32_MAX	/* st_shndx = SHN_ABS */
+
+enum ks_owner_kind {
+	KS_OWNER_KERNEL,
+	KS_OWNER_MODULE,
+	KS_OWNER_PSEUDO,
+};
+
+enum ks_region_flags {
+	KS_REGION_EXEC = 1u << 0,	/* SHF_EXECINSTR */
+	KS_REGION_WRITE = 1u << 1,	/* SHF_WRITE */
+};
+
+struct ks_region {
+	const char *name;	/* ".text", ".rodata", ... (the module's own name) */
+	uint64_t addr;
+	uint64_t size;
+	uint32_t flags;		/* enum ks_region_flags */
+};
+
+struct ks_owner {
+	const char *name;	/* "vmlinux", module name, pseudo-module name */
+	enum ks_owner_kind kind;
+	uint64_t base, size;	/* module core (0, 0 for the others) */
+	struct ks_region *regions;	/* sorted by address, not overlapping */
+	size_t n_regions;
+	size_t first_sym, n_syms;	/* this owner's slice of ks_model.syms */
+};
+
+/* ELF symbol binding and type, as the ELF constants (STB_*, STT_*). */
+struct ks_sym {
+	const char *name;	/* NUL-terminated; lives as long as the kallsyms text */
+	uint64_t addr;
+	uint64_t size;
+	uint32_t owner;		/* index into ks_model.owners */
+	uint32_t region;	/* index into that owner's regions, or KS_REGION_ABS */
+	uint16_t name_len;
+	uint8_t bind;		/* STB_LOCAL, STB_GLOBAL, STB_WEAK */
+	uint8_t type;		/* STT_FUNC, STT_OBJECT, STT_NOTYPE */
+	char letter;		/* the kallsyms type letter it came from */
+};
+
+/* Where the image claims to come from: the running kernel's ABI. */
+struct ks_target {
+	unsigned char elf_class;	/* ELFCLASS64 / ELFCLASS32 */
+	unsigned char elf_data;		/* ELFDATA2LSB / ELFDATA2MSB */
+	uint16_t machine;		/* EM_X86_64, ... */
+};
+
+struct ks_model {
+	struct ks_target target;
+	struct ks_owner *owners;
+	size_t n_owners;
+	struct ks_sym *syms;	/* grouped by owner, owners in order, file order within */
+	size_t n_syms;
+	char *strings;		/* arena for names the model made (region names) */
+	size_t n_locals;	/* how many syms have STB_LOCAL */
+};
+
+/* Map a kallsyms letter to ELF binding and type. is_module: the line had a
+ * [module] tag (upper case there means exported). Returns -EINVAL for a
+ * letter kallsyms never prints. */
+int ks_letter_to_elf(char letter, uint8_t *bind, uint8_t *type);
+
+/* uname -m to ELF class/data/machine. -ENOTSUP for an unknown machine. */
+int ks_target_from_machine(const char *uname_m, struct ks_target *t);
+
+/*
+ * Build the model from a parsed kallsyms and the module list read around it.
+ * Symbols keep pointing into ks's text: ks must outlive the model.
+ */
+int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
+		   const struct ks_modlist *mods, const struct ks_target *target,
+		   struct ks_error *err);
+
+void ks_model_release(struct ks_model *m);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Loaded modules: the set and order from proc/modules, each module's section
+ * addresses from sys/module/<name>/sections/.
+ *
+ * proc/modules is read in one go and is the reference for "did the module
+ * set change": it carries name, core size and core base in one consistent
+ * line per module. Modules come and go while we read; a module whose
+ * sections directory is gone is marked, not an error (the snapshot notices
+ * the set changed and starts over).
+ */
+#include "modules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kallsyms.h"
+#include "modsections.h"
+
+static int open_under(const char *root, const char *rel, int flags)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, flags | O_CLOEXEC);
+}
+
+void ks_modlist_release(struct ks_modlist *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct ks_module *m = &list->mods[i];
+
+		for (size_t j = 0; j < m->n_sections; j++)
+			free(m->sections[j].name);
+		free(m->sections);
+		free(m->name);
+	}
+	free(list->mods);
+	list->mods = NULL;
+	list->n = 0;
+}
+
+/* "name size refcnt deps state 0xaddr [taint]" */
+static int parse_modules_line(char *line, size_t lineno, struct ks_module *m,
+			      struct ks_error *err)
+{
+	char name[256], state[32], deps[4096];
+	unsigned long long size, base;
+	char refcnt[32];
+
+	/* deps can be long ("a,b,c,") but never contains spaces. */
+	if (sscanf(line, "%255s %llu %31s %4095s %31s %llx", name, &size, refcnt, deps,
+		   state, &base) != 6)
+		return ks_error_set(err, EINVAL, "line %zu: malformed: \"%.80s\"", lineno, line);
+	m->name = strdup(name);
+	if (!m->name)
+		return ks_error_set(err, ENOMEM, "out of memory");
+	m->size = size;
+	m->base = base;
+	return 0;
+}
+
+int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err)
+{
+	struct ks_modlist out = { 0 };
+	size_t cap = 0, len, lineno = 0;
+	char *text, *p, *nl;
+	int fd, r;
+
+	memset(list, 0, sizeof(*list));
+	fd = open_under(root, "proc/modules", O_RDONLY);
+	if (fd < 0) {
+		/* CONFIG_MODULES=n: no file, no modules. */
+		if (errno == ENOENT)
+			return 0;
+		return ks_error_set(err, errno, "%s/proc/modules: %s", root, strerror(errno));
+	}
+	r = ks_read_all(fd, &text, &len, err);
+	close(fd);
+	if (r < 0)
+		return ks_error_prefix(err, "%s/proc/modules", root);
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = text + len;
+		*nl = '\0';
+		lineno++;
+		if (*p == '\0')
+			continue;
+		if (out.n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct ks_module *grown = realloc(out.mods, ncap * sizeof(*grown));
+
+			if (!grown) {
+				r = ks_error_set(err, ENOMEM, "out of memory");
+				goto fail;
+			}
+			out.mods = grown;
+			cap = ncap;
+		}
+		memset(&out.mods[out.n], 0, sizeof(out.mods[out.n]));
+		r = parse_modules_line(p, lineno, &out.mods[out.n], err);
+		if (r < 0) {
+			ks_error_prefix(err, "%s/proc/modules", root);
+			goto fail;
+		}
+		out.n++;
+	}
+	free(text);
+	/* proc/modules lists the newest module first; we want load order. */
+	for (size_t i = 0; i < out.n / 2; i++) {
+		struct ks_module t = out.mods[i];
+
+		out.mods[i] = out.mods[out.n - 1 - i];
+		out.mods[out.n - 1 - i] = t;
+	}
+	*list = out;
+	return 0;
+fail:
+	free(text);
+	ks_modlist_release(&out);
+	return r;
+}
+
+int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *err)
+{
+	int r = ks_modlist_read_set(list, root, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < list->n; i++) {
+		r = ks_modsections_read(&list->mods[i], root, err);
+		if (r < 0) {
+			ks_modlist_release(list);
+			return r;
+		}
+	}
+	return 0;
+}
+
+bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->mods[i].base != b->mods[i].base || a->mods[i].size != b->mods[i].size ||
+		    strcmp(a->mods[i].name, b->mods[i].name) != 0)
+			return false;
+	}
+	return true;
+}
+
+const struct ks_module *ks_modlist_find(const struct ks_modlist *list, const char *name)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (strcmp(list->mods[i].name, name) == 0)
+			return &list->mods[i];
+	return NULL;
+}

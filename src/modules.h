@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* One entry of /sys/module/<name>/sections/ */
+struct ks_module_section {
+	char *name;		/* ".text", "__ksymtab", ... */
+	uint64_t addr;
+};
+
+/* A loaded module as /proc/modules and /sys/module show it. */
+struct ks_module {
+	char *name;
+	uint64_t base;		/* core base address (0 when hidden) */
+	uint64_t size;		/* core size in bytes */
+	struct ks_module_section *sections;	/* sorted by address */
+	size_t n_sections;
+	bool gone;		/* unloaded while we read it: no sections */
+};
+
+/* The loaded modules, oldest first (the reverse of /proc/modules). */
+struct ks_modlist {
+	struct ks_module *mods;
+	size_t n;
+};
+
+/*
+ * Read the loaded set from <root>/proc/modules and each module's sections
+ * from <root>/sys/module/<name>/sections. root "/" means the running system.
+ * A module that vanishes while being read is marked gone, not an error.
+ * A missing proc/modules (CONFIG_MODULES off) is an empty list.
+ */
+int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *err);
+
+/* Only <root>/proc/modules: the set, order, bases and sizes, no sections.
+ * Cheap; used to tell whether the module set changed during a snapshot. */
+int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err);
+
+/* Same names, bases and sizes in the same order. */
+bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b);
+
+const struct ks_module *ks_modlist_find(const struct ks_modlist *list, const char *name);
+
+void ks_modlist_release(struct ks_modlist *list);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A snapshot: read the kernel's symbols and modules, build the model, write
+ * the ELF image into a memfd and seal it.
+ *
+ * Consistency: modules load and unload while we read. proc/modules is read
+ * before kallsyms and again after the sections; if the set (names, bases,
+ * sizes) moved, or a module vanished in between, the snapshot is taken
+ * again. After a few tries we give up with ENXIO, as FreeBSD's ksyms does
+ * when the linker's state keeps changing.
+ */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "elfimage.h"
+#include "kallsyms.h"
+#include "log.h"
+#include "model.h"
+#include "modules.h"
+
+#define KS_DEFAULT_TRIES 5
+
+#define KS_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+
+struct ks_snapshot {
+	atomic_uint refs;
+	int fd;
+	size_t size;
+	const void *data;
+	size_t n_syms;
+};
+
+/* The machine whose kernel we describe: uname, or <root>/uname-m for a
+ * fixture tree captured elsewhere. */
+static int target_for_root(const char *root, struct ks_target *t, struct ks_error *err)
+{
+	char path[4096], machine[65] = "";
+	struct utsname un;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/uname-m", root);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(machine, sizeof(machine), f))
+			machine[0] = '\0';
+		fclose(f);
+		machine[strcspn(machine, "\n")] = '\0';
+	}
+	if (!machine[0]) {
+		if (uname(&un) < 0)
+			return ks_error_set(err, errno, "uname: %s", strerror(errno));
+		snprintf(machine, sizeof(machine), "%s", un.machine);
+	}
+	if (ks_target_from_machine(machine, t) < 0)
+		return ks_error_set(err, ENOTSUP, "unsupported machine \"%s\"", machine);
+	return 0;
+}
+
+static int snapshot_wrap(int fd, size_t n_syms, struct ks_snapshot **out, struct ks_error *err)
+{
+	struct ks_snapshot *s;
+	struct stat st;
+	void *data;
+
+	if (fstat(fd, &st) < 0)
+		return ks_error_set(err, errno, "fstat: %s", strerror(errno));
+	if (st.st_size <= 0)
+		return ks_error_set(err, EINVAL, "empty image");
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED)
+		return ks_error_set(err, errno, "mmap: %s", strerror(errno));
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		munmap(data, (size_t)st.st_size);
+		return ks_error_set(err, ENOMEM, "out of memory");
+	}
+	atomic_init(&s->refs, 1);
+	s->fd = fd;
+	s->size = (size_t)st.st_size;
+	s->data = data;
+	s->n_syms = n_syms;
+	*out = s;
+	return 0;
+}
+
+int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *err)
+{
+	int seals = fcntl(memfd, F_GET_SEALS);
+
+	if (seals < 0)
+		return ks_error_set(err, errno, "F_GET_SEALS: %s", strerror(errno));
+	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) !=
+	    (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE))
+		return ks_error_set(err, EINVAL, "image memfd is not sealed");
+	return snapshot_wrap(memfd, 0, snap, err);
+}
+
+/* One attempt. Returns -EAGAIN when the module set moved underneath. */
+static int snapshot_try(const char *root, const struct ks_target *target,
+			struct ks_snapshot **out, struct ks_error *err)
+{
+	struct ks_modlist before = { 0 }, mods = { 0 };
+	struct ks_kallsyms ks = { 0 };
+	struct ks_model model = { 0 };
+	char path[4096];
+	size_t size;
+	int fd = -1, r;
+
+	r = ks_modlist_read_set(&before, root, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
+	r = ks_kallsyms_read(&ks, path, err);
+	if (r < 0)
+		goto out;
+	if (ks.all_zero) {
+		r = ks_error_set(err, EPERM,
+				 "%s shows every address as 0: this process may not see kernel "
+				 "addresses (kernel.kptr_restrict is 2, or it lacks CAP_SYSLOG "
+				 "with kptr_restrict 1 or perf_event_paranoid > 1); run as root "
+				 "with CAP_SYSLOG and kernel.kptr_restrict <= 1",
+				 path);
+		goto out;
+	}
+	r = ks_modlist_read(&mods, root, err);
+	if (r < 0)
+		goto out;
+	if (!ks_modlist_same_set(&before, &mods)) {
+		r = -EAGAIN;
+		goto out;
+	}
+	for (size_t i = 0; i < mods.n; i++) {
+		if (mods.mods[i].gone) {
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	r = ks_model_build(&model, &ks, &mods, target, err);
+	if (r < 0)
+		goto out;
+	fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		r = ks_error_set(err, errno, "memfd_create: %s", strerror(errno));
+		goto out;
+	}
+	r = ks_elfimage_write(&model, fd, &size, err);
+	if (r < 0)
+		goto out;
+	if (fcntl(fd, F_ADD_SEALS, KS_SEALS) < 0) {
+		r = ks_error_set(err, errno, "sealing the image: %s", strerror(errno));
+		goto out;
+	}
+	r = snapshot_wrap(fd, model.n_syms, out, err);
+	if (r == 0)
+		fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	ks_model_release(&model);
+	ks_kallsyms_release(&ks);
+	ks_modlist_release(&mods);
+	ks_modlist_release(&before);
+	return r;
+}
+
+int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
+		     struct ks_error *err)
+{
+	const char *root = opts && opts->root ? opts->root : "/";
+	unsigned tries = opts && opts->max_tries ? opts->max_tries : KS_DEFAULT_TRIES;
+	struct ks_target target;
+	int r;
+
+	*snap = NULL;
+	r = target_for_root(root, &target, err);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < tries; i++) {
+		r = snapshot_try(root, &target, snap, err);
+		if (r != -EAGAIN)
+			return r;
+		ks_debug("module set changed while reading, retrying (%u/%u)", i + 1, tries);
+	}
+	return ks_error_set(err, ENXIO, "the module set kept changing: no consistent snapshot "
+			    "after %u tries", tries);
+}
+
+struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+void ks_snapshot_unref(struct ks_snapshot *s)
+{
+	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	munmap((void *)s->data, s->size);
+	close(s->fd);
+	free(s);
+}
+
+int ks_snapshot_fd(const struct ks_snapshot *s)
+{
+	return s->fd;
+}
+
+size_t ks_snapshot_size(const struct ks_snapshot *s)
+{
+	return s->size;
+}
+
+const void *ks_snapshot_data(const struct ks_snapshot *s)
+{
+	return s->data;
+}
+
+size_t ks_snapshot_n_syms(const struct ks_snapshot *s)
+{
+	return s->n_syms;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/*
+ * A snapshot: one ELF image of the kernel's symbols in a sealed memfd
+ * (F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK|F_SEAL_SEAL), never changing
+ * after it is made. Reference counted, so a device open and an in-flight
+ * reply can share it.
+ */
+struct ks_snapshot;
+
+struct ks_snapshot_opts {
+	const char *root;	/* "/" for the running system, or a fixture tree */
+	unsigned max_tries;	/* rebuilds when the module set moves; 0 = default (5) */
+};
+
+/*
+ * Take a consistent snapshot. Errors (negative errno):
+ *   -EPERM   every address read as zero (kptr_restrict / no CAP_SYSLOG)
+ *   -ENXIO   the module set kept changing for max_tries attempts
+ *   -ENOMEM  out of memory
+ *   -EINVAL  malformed input (err names the file and line)
+ *   other    I/O errors reading the kernel's files
+ */
+int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
+		     struct ks_error *err);
+
+struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s);
+void ks_snapshot_unref(struct ks_snapshot *s);
+
+int ks_snapshot_fd(const struct ks_snapshot *s);		/* sealed memfd */
+size_t ks_snapshot_size(const struct ks_snapshot *s);
+const void *ks_snapshot_data(const struct ks_snapshot *s);	/* read-only mapping */
+size_t ks_snapshot_n_syms(const struct ks_snapshot *s);
+
+/* Wrap an existing image (tests, libksyms): takes ownership of memfd, which
+ * must already be sealed. */
+int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *err);

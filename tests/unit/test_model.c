@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The symbol model: letters, owners and order, regions, sizes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <elf.h>
+
+#include "kallsyms.h"
+#include "model.h"
+#include "modules.h"
+#include "testutil.h"
+
+struct built {
+	struct ks_kallsyms ks;
+	struct ks_modlist mods;
+	struct ks_model m;
+};
+
+static void build(struct built *b, const char *root_rel)
+{
+	char path[4200], root[4096];
+	struct ks_error err = { 0 };
+	struct ks_target t;
+
+	snprintf(root, sizeof(root), "%s", fixture(root_rel));
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
+	if (ks_kallsyms_read(&b->ks, path, &err) < 0)
+		fail_msg("%s", err.msg);
+	if (ks_modlist_read(&b->mods, root, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ks_target_from_machine("x86_64", &t), 0);
+	if (ks_model_build(&b->m, &b->ks, &b->mods, &t, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static void unbuild(struct built *b)
+{
+	ks_model_release(&b->m);
+	ks_modlist_release(&b->mods);
+	ks_kallsyms_release(&b->ks);
+}
+
+static const struct ks_sym *find(const struct ks_model *m, const char *owner, const char *name,
+				 uint64_t addr)
+{
+	for (size_t i = 0; i < m->n_syms; i++)
+		if (!strcmp(m->syms[i].name, name) && m->syms[i].addr == addr &&
+		    !strcmp(m->owners[m->syms[i].owner].name, owner))
+			return &m->syms[i];
+	fail_msg("no symbol %s:%s at %#llx", owner, name, (unsigned long long)addr);
+	return NULL;
+}
+
+static const char *region_name(const struct ks_model *m, const struct ks_sym *s)
+{
+	return s->region == KS_REGION_ABS ? "ABS" : m->owners[s->owner].regions[s->region].name;
+}
+
+static void test_letters(void **state)
+{
+	static const struct {
+		char letter;
+		uint8_t bind, type;
+	} table[] = {
+		{ 'T', STB_GLOBAL, STT_FUNC },	 { 't', STB_LOCAL, STT_FUNC },
+		{ 'W', STB_WEAK, STT_FUNC },	 { 'w', STB_WEAK, STT_FUNC },
+		{ 'V', STB_WEAK, STT_OBJECT },	 { 'v', STB_WEAK, STT_OBJECT },
+		{ 'D', STB_GLOBAL, STT_OBJECT }, { 'd', STB_LOCAL, STT_OBJECT },
+		{ 'B', STB_GLOBAL, STT_OBJECT }, { 'b', STB_LOCAL, STT_OBJECT },
+		{ 'R', STB_GLOBAL, STT_OBJECT }, { 'r', STB_LOCAL, STT_OBJECT },
+		{ 'G', STB_GLOBAL, STT_OBJECT }, { 'g', STB_LOCAL, STT_OBJECT },
+		{ 'S', STB_GLOBAL, STT_OBJECT }, { 's', STB_LOCAL, STT_OBJECT },
+		{ 'A', STB_GLOBAL, STT_NOTYPE }, { 'a', STB_LOCAL, STT_NOTYPE },
+	};
+	uint8_t bind, type;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		assert_int_equal(ks_letter_to_elf(table[i].letter, &bind, &type), 0);
+		if (bind != table[i].bind || type != table[i].type)
+			fail_msg("letter %c: bind %u type %u", table[i].letter, bind, type);
+	}
+	assert_int_equal(ks_letter_to_elf('x', &bind, &type), -EINVAL);
+	assert_int_equal(ks_letter_to_elf('1', &bind, &type), -EINVAL);
+}
+
+static void test_targets(void **state)
+{
+	struct ks_target t;
+
+	(void)state;
+	assert_int_equal(ks_target_from_machine("x86_64", &t), 0);
+	assert_int_equal(t.elf_class, ELFCLASS64);
+	assert_int_equal(t.elf_data, ELFDATA2LSB);
+	assert_int_equal(t.machine, EM_X86_64);
+	assert_int_equal(ks_target_from_machine("s390x", &t), 0);
+	assert_int_equal(t.elf_data, ELFDATA2MSB);
+	assert_int_equal(ks_target_from_machine("armv7l", &t), 0);
+	assert_int_equal(t.elf_class, ELFCLASS32);
+	assert_int_equal(ks_target_from_machine("vax", &t), -ENOTSUP);
+}
+
+/* The hand-made tree: every rule on a case small enough to check by eye. */
+static void test_mini_owners_and_order(void **state)
+{
+	static const char *const owners[] = { "vmlinux", "moda", "empty", "modb", "bpf",
+					      "__builtin__ftrace" };
+	static const enum ks_owner_kind kinds[] = { KS_OWNER_KERNEL, KS_OWNER_MODULE,
+						    KS_OWNER_MODULE, KS_OWNER_MODULE,
+						    KS_OWNER_PSEUDO, KS_OWNER_PSEUDO };
+	struct built b;
+	size_t first = 0;
+
+	(void)state;
+	build(&b, "mini");
+	assert_int_equal(b.m.n_owners, 6);
+	for (size_t o = 0; o < 6; o++) {
+		assert_string_equal(b.m.owners[o].name, owners[o]);
+		assert_int_equal(b.m.owners[o].kind, kinds[o]);
+		/* Owners' slices are contiguous and in owner order. */
+		assert_int_equal(b.m.owners[o].first_sym, first);
+		first += b.m.owners[o].n_syms;
+		for (size_t i = 0; i < b.m.owners[o].n_syms; i++)
+			assert_int_equal(b.m.syms[b.m.owners[o].first_sym + i].owner, o);
+	}
+	assert_int_equal(first, b.m.n_syms);
+	assert_int_equal(b.m.n_syms, b.ks.n_syms);
+	assert_int_equal(b.m.owners[2].n_syms, 0);	/* the empty module */
+	assert_int_equal(b.m.owners[1].n_syms, 5);
+	assert_true(b.m.owners[1].base == 0xffffffffc0000000ull);
+	assert_true(b.m.owners[1].size == 12288);
+	/* File order is kept within an owner. */
+	assert_string_equal(b.m.syms[b.m.owners[1].first_sym].name, "mod_a_fn2");
+	unbuild(&b);
+}
+
+static void test_mini_sizes_and_regions(void **state)
+{
+	static const struct {
+		const char *owner, *name;
+		uint64_t addr, size;
+		const char *region;
+		uint8_t bind;
+	} want[] = {
+		{ "vmlinux", "_stext", 0xffffffff81000000, 0x10, ".text", STB_GLOBAL },
+		{ "vmlinux", "alias_a", 0xffffffff81000000, 0x10, ".text", STB_GLOBAL },
+		{ "vmlinux", "alias_b", 0xffffffff81000000, 0x10, ".text", STB_LOCAL },
+		{ "vmlinux", "weak_fn", 0xffffffff81000010, 0x10, ".text", STB_WEAK },
+		{ "vmlinux", "dup", 0xffffffff81000020, 0x10, ".text", STB_LOCAL },
+		/* the last in a region stops at the region's end, not the next symbol */
+		{ "vmlinux", "dup", 0xffffffff81000030, 0xd0, ".text", STB_LOCAL },
+		{ "vmlinux", "_etext", 0xffffffff81000100, 0, "ABS", STB_GLOBAL },
+		{ "vmlinux", "const_tbl", 0xffffffff81200000, 0x800, ".rodata", STB_LOCAL },
+		{ "vmlinux", "weak_obj", 0xffffffff81200800, 0x800, ".rodata", STB_WEAK },
+		{ "vmlinux", "local_data", 0xffffffff81400100, 0xf00, ".data", STB_LOCAL },
+		{ "vmlinux", "bss_var", 0xffffffff81800000, 0x2000, ".bss", STB_LOCAL },
+		{ "vmlinux", "__per_cpu_start", 0, 0x40, "ABS", STB_GLOBAL },
+		{ "vmlinux", "pcpu_var", 0x40, 0xfc0, "ABS", STB_GLOBAL },
+		{ "moda", "mod_a_fn", 0xffffffffc0000000, 0x100, ".text", STB_GLOBAL },
+		{ "moda", "dup", 0xffffffffc0000000, 0x100, ".text", STB_LOCAL },
+		{ "moda", "mod_a_fn2", 0xffffffffc0000100, 0xf00, ".text", STB_LOCAL },
+		{ "moda", "mod_a_bss", 0xffffffffc0002000, 0x1000, ".bss", STB_LOCAL },
+		{ "moda", "mod_a_pcpu", 0x10, 0, "ABS", STB_LOCAL },
+		{ "modb", "mod_b_fn", 0xffffffffa0000000, 0x40, ".text", STB_LOCAL },
+		{ "modb", "mod_b_export", 0xffffffffa0000040, 0xfc0, ".text", STB_GLOBAL },
+		/* .data and __param share an address: the standard name gets the room */
+		{ "modb", "mod_b_data", 0xffffffffa0001000, 0x1000, ".data", STB_LOCAL },
+		{ "bpf", "bpf_prog_abc_f", 0xffffffffc0100000, 0x800, ".text", STB_LOCAL },
+		{ "bpf", "bpf_prog_def_g", 0xffffffffc0100800, 0x800, ".text", STB_LOCAL },
+		{ "__builtin__ftrace", "ftrace_trampoline", 0xffffffffd0000000, 0x1000, ".text",
+		  STB_LOCAL },
+	};
+	struct built b;
+
+	(void)state;
+	build(&b, "mini");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct ks_sym *s = find(&b.m, want[i].owner, want[i].name, want[i].addr);
+
+		if (s->size != want[i].size || strcmp(region_name(&b.m, s), want[i].region) ||
+		    s->bind != want[i].bind)
+			fail_msg("%s:%s: size %#llx region %s bind %u", want[i].owner, want[i].name,
+				 (unsigned long long)s->size, region_name(&b.m, s), s->bind);
+	}
+	/* Stale sections (init, load-time symtab) are not regions. */
+	for (size_t r = 0; r < b.m.owners[1].n_regions; r++) {
+		assert_string_not_equal(b.m.owners[1].regions[r].name, ".init.text");
+		assert_string_not_equal(b.m.owners[1].regions[r].name, ".symtab");
+	}
+	assert_int_equal(b.m.owners[1].n_regions, 3);
+	assert_int_equal(b.m.owners[1].regions[0].flags, KS_REGION_EXEC);
+	assert_int_equal(b.m.owners[1].regions[2].flags, KS_REGION_WRITE);
+	assert_int_equal(b.m.n_locals, 15);
+	unbuild(&b);
+}
+
+/*
+ * Invariants on real captures: every located symbol lies in its region and no
+ * size runs past it; aliases share one size; regions never overlap.
+ */
+static void check_invariants(const struct ks_model *m)
+{
+	size_t locals = 0;
+
+	for (size_t o = 0; o < m->n_owners; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		for (size_t r = 1; r < ow->n_regions; r++)
+			assert_true(ow->regions[r - 1].addr + ow->regions[r - 1].size <=
+				    ow->regions[r].addr);
+	}
+	for (size_t i = 0; i < m->n_syms; i++) {
+		const struct ks_sym *s = &m->syms[i];
+
+		locals += s->bind == STB_LOCAL;
+		if (s->region != KS_REGION_ABS) {
+			const struct ks_region *rg = &m->owners[s->owner].regions[s->region];
+
+			if (s->addr < rg->addr || s->addr + s->size > rg->addr + rg->size)
+				fail_msg("%s at %#llx size %#llx outside %s", s->name,
+					 (unsigned long long)s->addr, (unsigned long long)s->size,
+					 rg->name);
+			assert_true(s->size > 0);
+		}
+		if (i > 0 && m->syms[i - 1].addr == s->addr && m->syms[i - 1].owner == s->owner &&
+		    m->syms[i - 1].region == s->region)
+			assert_true(m->syms[i - 1].size == s->size);
+	}
+	assert_int_equal(locals, m->n_locals);
+}
+
+static void test_debian_capture(void **state)
+{
+	struct built b;
+	size_t located = 0;
+
+	(void)state;
+	build(&b, "debian-6.1/state-a");
+	check_invariants(&b.m);
+	assert_int_equal(b.m.n_owners, 25);	/* vmlinux + 24 modules */
+	/* Load order, oldest first (MANIFEST: fuse, cuse, loop, ... zram). */
+	assert_string_equal(b.m.owners[1].name, "fuse");
+	assert_string_equal(b.m.owners[2].name, "cuse");
+	assert_string_equal(b.m.owners[3].name, "loop");
+	assert_string_equal(b.m.owners[24].name, "zram");
+	assert_int_equal(b.m.owners[0].n_syms, 94266);
+	for (size_t i = 0; i < b.m.n_syms; i++)
+		located += b.m.syms[i].region != KS_REGION_ABS;
+	/* Only per-CPU offsets and linker markers stay outside every region. */
+	assert_true(b.m.n_syms - located < 450);
+	/* fuse: .text at its core base; its freed init sections are not regions. */
+	assert_true(b.m.owners[1].regions[0].addr == 0xffffffffc0440000ull);
+	assert_string_equal(b.m.owners[1].regions[0].name, ".text");
+	for (size_t r = 0; r < b.m.owners[1].n_regions; r++)
+		assert_null(strstr(b.m.owners[1].regions[r].name, ".init"));
+	unbuild(&b);
+}
+
+static void test_host_capture(void **state)
+{
+	struct built b;
+
+	(void)state;
+	build(&b, "host-6.18/state-a");
+	check_invariants(&b.m);
+	assert_int_equal(b.m.n_owners, 2);
+	assert_string_equal(b.m.owners[1].name, "__builtin__ftrace");
+	assert_int_equal(b.m.owners[1].kind, KS_OWNER_PSEUDO);
+	unbuild(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_letters),
+		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_mini_owners_and_order),
+		cmocka_unit_test(test_mini_sizes_and_regions),
+		cmocka_unit_test(test_debian_capture),
+		cmocka_unit_test(test_host_capture),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The module reader: proc/modules order, sections, vanishing modules. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "modsections.h"
+#include "modules.h"
+#include "testutil.h"
+
+static void test_debian_state_a(void **state)
+{
+	static const char *const order[] = {
+		"fuse", "cuse", "loop", "dummy", "veth", "llc", "stp", "bridge", "nfnetlink",
+		"crc32c_intel", "crc32c_generic", "libcrc32c", "nf_tables", "udp_tunnel",
+		"ip6_udp_tunnel", "vxlan", "crc_itu_t", "jbd2", "mbcache", "crc16", "ext4",
+		"squashfs", "zsmalloc", "zram",
+	};
+	struct ks_modlist l;
+	struct ks_error err = { 0 };
+	const struct ks_module *fuse;
+	size_t n_sections = 0;
+
+	(void)state;
+	if (ks_modlist_read(&l, fixture("debian-6.1/state-a"), &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(l.n, 24);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_string_equal(l.mods[i].name, order[i]);
+		assert_false(l.mods[i].gone);
+		n_sections += l.mods[i].n_sections;
+		for (size_t j = 1; j < l.mods[i].n_sections; j++)
+			assert_true(l.mods[i].sections[j - 1].addr <= l.mods[i].sections[j].addr);
+	}
+	assert_int_equal(n_sections, 599);	/* MANIFEST: 599 section files */
+	fuse = ks_modlist_find(&l, "fuse");
+	assert_non_null(fuse);
+	assert_true(fuse->base == 0xffffffffc0440000ull);
+	assert_true(fuse->size == 176128);
+	assert_string_equal(fuse->sections[0].name, ".text");
+	assert_true(fuse->sections[0].addr == 0xffffffffc0440000ull);
+	assert_null(ks_modlist_find(&l, "tun"));
+	ks_modlist_release(&l);
+}
+
+/* A -> B: dummy and squashfs went, tun came at squashfs's old base. */
+static void test_set_changes(void **state)
+{
+	struct ks_modlist a, a2, b;
+
+	(void)state;
+	assert_int_equal(ks_modlist_read_set(&a, fixture("debian-6.1/state-a"), NULL), 0);
+	assert_int_equal(ks_modlist_read_set(&a2, fixture("debian-6.1/state-a"), NULL), 0);
+	assert_int_equal(ks_modlist_read_set(&b, fixture("debian-6.1/state-b"), NULL), 0);
+	assert_int_equal(b.n, 23);
+	assert_string_equal(b.mods[b.n - 1].name, "tun");
+	assert_int_equal(b.mods[b.n - 1].n_sections, 0);	/* read_set reads no sections */
+	assert_true(ks_modlist_same_set(&a, &a2));
+	assert_false(ks_modlist_same_set(&a, &b));
+	ks_modlist_release(&a);
+	ks_modlist_release(&a2);
+	ks_modlist_release(&b);
+}
+
+static void test_same_set_compares_base_and_size(void **state)
+{
+	struct ks_module m1 = { .name = "x", .base = 0x1000, .size = 10 };
+	struct ks_module m2 = { .name = "x", .base = 0x2000, .size = 10 };
+	struct ks_module m3 = { .name = "x", .base = 0x1000, .size = 11 };
+	struct ks_modlist l1 = { &m1, 1 }, l2 = { &m2, 1 }, l3 = { &m3, 1 }, l0 = { NULL, 0 };
+
+	(void)state;
+	assert_true(ks_modlist_same_set(&l1, &l1));
+	assert_false(ks_modlist_same_set(&l1, &l2));
+	assert_false(ks_modlist_same_set(&l1, &l3));
+	assert_false(ks_modlist_same_set(&l1, &l0));
+}
+
+/* No proc/modules at all: CONFIG_MODULES=n, an empty list. */
+static void test_no_modules_file(void **state)
+{
+	struct ks_modlist l;
+
+	(void)state;
+	assert_int_equal(ks_modlist_read(&l, fixture("host-6.18/state-a"), NULL), 0);
+	assert_int_equal(l.n, 0);
+	ks_modlist_release(&l);
+}
+
+static void test_vanished_module_is_gone_not_error(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_modlist l;
+	struct ks_error err = { 0 };
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "ghost 4096 0 - Unloading 0xffffffffc0000000\n"
+					  "real 4096 0 - Live 0xffffffffc0010000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/real/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0010000\n"), 0);
+	assert_int_equal(ks_modlist_read(&l, dir, &err), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.mods[0].name, "real");
+	assert_false(l.mods[0].gone);
+	assert_int_equal(l.mods[0].n_sections, 1);
+	assert_string_equal(l.mods[1].name, "ghost");
+	assert_true(l.mods[1].gone);
+	assert_int_equal(l.mods[1].n_sections, 0);
+	ks_modlist_release(&l);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_malformed_inputs(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_modlist l;
+	struct ks_error err = { 0 };
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "ok 4096 0 - Live 0xffffffffc0000000\nbroken line\n"), 0);
+	assert_int_equal(ks_modlist_read(&l, dir, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "proc/modules: line 2: malformed"));
+	assert_null(l.mods);
+
+	/* A section file that is not an address. */
+	assert_int_equal(write_file(path, "ok 4096 0 - Live 0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/ok/sections/.text", dir);
+	assert_int_equal(write_file(path, "garbage\n"), 0);
+	assert_int_equal(ks_modlist_read(&l, dir, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not an address"));
+	assert_non_null(strstr(err.msg, "sections/.text"));
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Unreadable sections (no privilege) are an error that says so. */
+static void test_unreadable_sections(void **state)
+{
+	char *dir, path[4200];
+	struct ks_modlist l;
+	struct ks_error err = { 0 };
+
+	(void)state;
+	if (geteuid() == 0)
+		skip();	/* root reads a 0000 file anyway */
+	dir = make_tmpdir();
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "ok 4096 0 - Live 0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/ok/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0000000\n"), 0);
+	chmod(path, 0);
+	assert_int_equal(ks_modlist_read(&l, dir, &err), -EACCES);
+	assert_non_null(strstr(err.msg, "Permission denied"));
+	rm_rf(dir);
+	free(dir);
+}
+
+/* On a live kernel with modules, libkmod and the direct reader agree. */
+static void test_live_kmod_matches_tree(void **state)
+{
+	struct ks_modlist l;
+	size_t compared = 0;
+
+	(void)state;
+	assert_int_equal(ks_modlist_read_set(&l, "/", NULL), 0);
+	if (l.n == 0 || access("/sys/module", R_OK) < 0) {
+		ks_modlist_release(&l);
+		skip();	/* this kernel has no loadable modules */
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct ks_module a = { .name = l.mods[i].name }, b = { .name = l.mods[i].name };
+		struct ks_error err = { 0 };
+
+		if (ks_modsections_read_tree(&a, "/", &err) < 0 || ks_modsections_read_kmod(&b, &err) < 0)
+			fail_msg("%s", err.msg);
+		if (!a.gone && !b.gone) {
+			assert_int_equal(a.n_sections, b.n_sections);
+			for (size_t j = 0; j < a.n_sections; j++) {
+				assert_string_equal(a.sections[j].name, b.sections[j].name);
+				assert_true(a.sections[j].addr == b.sections[j].addr);
+			}
+			compared++;
+		}
+		for (size_t j = 0; j < a.n_sections; j++)
+			free(a.sections[j].name);
+		for (size_t j = 0; j < b.n_sections; j++)
+			free(b.sections[j].name);
+		free(a.sections);
+		free(b.sections);
+	}
+	assert_true(compared > 0);
+	ks_modlist_release(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_debian_state_a),
+		cmocka_unit_test(test_set_changes),
+		cmocka_unit_test(test_same_set_compares_base_and_size),
+		cmocka_unit_test(test_no_modules_file),
+		cmocka_unit_test(test_vanished_module_is_gone_not_error),
+		cmocka_unit_test(test_malformed_inputs),
+		cmocka_unit_test(test_unreadable_sections),
+		cmocka_unit_test(test_live_kmod_matches_tree),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
