@@ -8,6 +8,7 @@
  */
 #include "modsections.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -71,14 +72,18 @@ static void section_vec_move(struct section_vec *sv, struct ks_module *m)
 	memset(sv, 0, sizeof(*sv));
 }
 
-static int parse_section_addr(const char *text, uint64_t *addr)
+int ks_section_addr_parse(const char *text, uint64_t *addr)
 {
 	unsigned long long v;
 	char *end;
 
+	/* The kernel writes "0x%px": insist on it (strtoull alone would take
+	 * signs and blanks). */
+	if (text[0] != '0' || (text[1] != 'x' && text[1] != 'X') || !isxdigit((unsigned char)text[2]))
+		return -EINVAL;
 	errno = 0;
-	v = strtoull(text, &end, 16);
-	if (errno || end == text || (*end != '\n' && *end != '\0'))
+	v = strtoull(text + 2, &end, 16);
+	if (errno || (*end != '\n' && *end != '\0') || (*end == '\n' && end[1] != '\0'))
 		return -EINVAL;
 	*addr = v;
 	return 0;
@@ -133,7 +138,7 @@ int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_er
 			goto out;
 		}
 		buf[len] = '\0';
-		if (parse_section_addr(buf, &addr) < 0) {
+		if (ks_section_addr_parse(buf, &addr) < 0) {
 			r = ks_error_set(err, EINVAL, "%s/%s: not an address: \"%.20s\"", path,
 					 de->d_name, buf);
 			goto out;
@@ -165,6 +170,7 @@ out:
 static pthread_mutex_t kmod_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kmod_ctx *kmod;
 
+__attribute__((format(printf, 6, 0)))
 static void kmod_log_to_ks(void *data, int priority, const char *file, int line,
 			   const char *fn, const char *format, va_list args)
 {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #pragma once
 
+#include <stdint.h>
+
 #include "error.h"
 #include "modules.h"
 
@@ -15,3 +17,6 @@ int ks_modsections_read(struct ks_module *m, const char *root, struct ks_error *
 /* The two readers, exposed so a test on a live kernel can compare them. */
 int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_error *err);
 int ks_modsections_read_kmod(struct ks_module *m, struct ks_error *err);
+
+/* The contents of one sections/<name> file: "0x<hex>\n". -EINVAL otherwise. */
+int ks_section_addr_parse(const char *text, uint64_t *addr);

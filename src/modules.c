@@ -69,27 +69,16 @@ static int parse_modules_line(char *line, size_t lineno, struct ks_module *m,
 	return 0;
 }
 
-int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err)
+int ks_modlist_parse(struct ks_modlist *list, char *text, size_t len, struct ks_error *err)
 {
 	struct ks_modlist out = { 0 };
-	size_t cap = 0, len, lineno = 0;
-	char *text, *p, *nl;
-	int fd, r;
+	size_t cap = 0, lineno = 0;
+	char *p, *nl;
+	int r;
 
 	memset(list, 0, sizeof(*list));
-	fd = open_under(root, "proc/modules", O_RDONLY);
-	if (fd < 0) {
-		/* CONFIG_MODULES=n: no file, no modules. */
-		if (errno == ENOENT)
-			return 0;
-		return ks_error_set(err, errno, "%s/proc/modules: %s", root, strerror(errno));
-	}
-	r = ks_read_all(fd, &text, &len, err);
-	close(fd);
-	if (r < 0)
-		return ks_error_prefix(err, "%s/proc/modules", root);
 	for (p = text; p < text + len; p = nl + 1) {
-		nl = strchr(p, '\n');
+		nl = memchr(p, '\n', (size_t)(text + len - p));
 		if (!nl)
 			nl = text + len;
 		*nl = '\0';
@@ -109,13 +98,10 @@ int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_err
 		}
 		memset(&out.mods[out.n], 0, sizeof(out.mods[out.n]));
 		r = parse_modules_line(p, lineno, &out.mods[out.n], err);
-		if (r < 0) {
-			ks_error_prefix(err, "%s/proc/modules", root);
+		if (r < 0)
 			goto fail;
-		}
 		out.n++;
 	}
-	free(text);
 	/* proc/modules lists the newest module first; we want load order. */
 	for (size_t i = 0; i < out.n / 2; i++) {
 		struct ks_module t = out.mods[i];
@@ -126,9 +112,32 @@ int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_err
 	*list = out;
 	return 0;
 fail:
-	free(text);
 	ks_modlist_release(&out);
 	return r;
+}
+
+int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	int fd, r;
+
+	memset(list, 0, sizeof(*list));
+	fd = open_under(root, "proc/modules", O_RDONLY);
+	if (fd < 0) {
+		/* CONFIG_MODULES=n: no file, no modules. */
+		if (errno == ENOENT)
+			return 0;
+		return ks_error_set(err, errno, "%s/proc/modules: %s", root, strerror(errno));
+	}
+	r = ks_read_all(fd, &text, &len, err);
+	close(fd);
+	if (r == 0)
+		r = ks_modlist_parse(list, text, len, err);
+	free(text);
+	if (r < 0)
+		return ks_error_prefix(err, "%s/proc/modules", root);
+	return 0;
 }
 
 int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *err)

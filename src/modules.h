@@ -41,6 +41,9 @@ int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *
  * Cheap; used to tell whether the module set changed during a snapshot. */
 int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err);
 
+/* Parse proc/modules text (modified in place; not freed). */
+int ks_modlist_parse(struct ks_modlist *list, char *text, size_t len, struct ks_error *err);
+
 /* Same names, bases and sizes in the same order. */
 bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b);
 

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Snapshots end to end on fixture trees: the sealed memfd, the image read
+ * back symbol by symbol against the kallsyms text, refusal of zeroed
+ * addresses, and the retry when the module set moves mid-snapshot.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gelf.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "kallsyms.h"
+#include "model.h"
+#include "snapshot.h"
+#include "testutil.h"
+
+static struct ks_snapshot *take(const char *root, struct ks_error *err, int *r)
+{
+	struct ks_snapshot_opts opts = { .root = root };
+	struct ks_snapshot *s = NULL;
+
+	*r = ks_snapshot_take(&opts, &s, err);
+	return s;
+}
+
+static void test_sealed_memfd(void **state)
+{
+	struct ks_error err = { 0 };
+	struct ks_snapshot *s;
+	const unsigned char *d;
+	struct stat st;
+	int r, fd, seals;
+	void *w;
+
+	(void)state;
+	s = take(fixture("mini"), &err, &r);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	fd = ks_snapshot_fd(s);
+	seals = fcntl(fd, F_GET_SEALS);
+	assert_int_equal(seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL),
+			 F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal((size_t)st.st_size, ks_snapshot_size(s));
+	d = ks_snapshot_data(s);
+	assert_memory_equal(d, ELFMAG, SELFMAG);
+	assert_int_equal(ks_snapshot_n_syms(s), 33);
+	/* Nobody can change it: not by write, truncate, or a writable map. */
+	assert_int_equal(pwrite(fd, "x", 1, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, 1), -1);
+	w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(w == MAP_FAILED);
+	/* A second reference keeps it alive past the first unref. */
+	ks_snapshot_ref(s);
+	ks_snapshot_unref(s);
+	assert_memory_equal(ks_snapshot_data(s), ELFMAG, SELFMAG);
+	ks_snapshot_unref(s);
+}
+
+static void test_deterministic(void **state)
+{
+	struct ks_snapshot *a, *b;
+	int r;
+
+	(void)state;
+	a = take(fixture("debian-6.1/state-a"), NULL, &r);
+	assert_int_equal(r, 0);
+	b = take(fixture("debian-6.1/state-a"), NULL, &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(ks_snapshot_size(a), ks_snapshot_size(b));
+	assert_memory_equal(ks_snapshot_data(a), ks_snapshot_data(b), ks_snapshot_size(a));
+	ks_snapshot_unref(a);
+	ks_snapshot_unref(b);
+}
+
+/* "owner name addr bind type" per symbol, for comparing as sorted lists. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **expected_lines(const struct ks_kallsyms *ks, size_t *n)
+{
+	char **v = calloc(ks->n_syms, sizeof(*v));
+
+	assert_non_null(v);
+	for (size_t i = 0; i < ks->n_syms; i++) {
+		uint8_t bind, type;
+
+		assert_int_equal(ks_letter_to_elf(ks->syms[i].type, &bind, &type), 0);
+		assert_true(asprintf(&v[i], "%s %s %llx %u %u",
+				     ks->syms[i].module ? ks->syms[i].module : "vmlinux",
+				     ks->syms[i].name, (unsigned long long)ks->syms[i].addr, bind,
+				     type) > 0);
+	}
+	qsort(v, ks->n_syms, sizeof(*v), cmp_str);
+	*n = ks->n_syms;
+	return v;
+}
+
+/*
+ * Read the image back with libelf. A symbol's owner comes from the ELF
+ * alone: the STT_FILE ahead of a local, or the section's "owner:" prefix.
+ */
+static char **image_lines(const void *data, size_t size, size_t *n, size_t *n_files)
+{
+	Elf *e = elf_memory((char *)data, size);
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	GElf_Shdr sh, symsh = { 0 };
+	Elf_Data *d;
+	char **v, owner[256] = "vmlinux";
+	size_t count, shstrndx, out = 0;
+
+	assert_non_null(e);
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+			symscn = scn;
+			symsh = sh;
+		}
+	assert_non_null(symscn);
+	d = elf_getdata(symscn, NULL);
+	count = symsh.sh_size / symsh.sh_entsize;
+	v = calloc(count, sizeof(*v));
+	*n_files = 0;
+	for (size_t i = 1; i < count; i++) {
+		GElf_Sym s;
+		const char *name, *own = owner;
+		char secowner[256];
+
+		gelf_getsym(d, (int)i, &s);
+		name = elf_strptr(e, symsh.sh_link, s.st_name);
+		assert_non_null(name);
+		if (GELF_ST_TYPE(s.st_info) == STT_FILE) {
+			snprintf(owner, sizeof(owner), "%s", name);
+			(*n_files)++;
+			continue;
+		}
+		/* Locals must all come before sh_info, globals after. */
+		assert_int_equal(GELF_ST_BIND(s.st_info) == STB_LOCAL, i < symsh.sh_info);
+		if (GELF_ST_BIND(s.st_info) != STB_LOCAL && s.st_shndx != SHN_ABS) {
+			GElf_Shdr ssh;
+			const char *sname, *colon;
+
+			gelf_getshdr(elf_getscn(e, s.st_shndx), &ssh);
+			sname = elf_strptr(e, shstrndx, ssh.sh_name);
+			colon = strchr(sname, ':');
+			snprintf(secowner, sizeof(secowner), "%.*s",
+				 colon ? (int)(colon - sname) : 7, colon ? sname : "vmlinux");
+			own = secowner;
+		} else if (GELF_ST_BIND(s.st_info) != STB_LOCAL) {
+			own = "?";
+		}
+		assert_true(asprintf(&v[out++], "%s %s %llx %u %u", own, name,
+				     (unsigned long long)s.st_value, GELF_ST_BIND(s.st_info),
+				     GELF_ST_TYPE(s.st_info)) > 0);
+	}
+	elf_end(e);
+	qsort(v, out, sizeof(*v), cmp_str);
+	*n = out;
+	return v;
+}
+
+static void free_lines(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* An ABS global's owner is not in the ELF ("?"): match it on the rest. */
+static int line_matches(const char *want, const char *got)
+{
+	if (got[0] == '?' && got[1] == ' ')
+		return strcmp(strchr(want, ' '), got + 1) == 0;
+	return strcmp(want, got) == 0;
+}
+
+static void check_root_roundtrip(const char *root, size_t n_owners)
+{
+	char path[4200];
+	struct ks_kallsyms ks;
+	struct ks_snapshot *s;
+	char **want, **got;
+	size_t nw, ng, nfiles, unmatched = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
+	assert_int_equal(ks_kallsyms_read(&ks, path, NULL), 0);
+	s = take(root, NULL, &r);
+	assert_int_equal(r, 0);
+	want = expected_lines(&ks, &nw);
+	got = image_lines(ks_snapshot_data(s), ks_snapshot_size(s), &ng, &nfiles);
+	assert_int_equal(ng, nw);
+	assert_int_equal(nfiles, n_owners);
+	/* "?" lines sort first: match them against leftovers afterwards. */
+	{
+		size_t q = 0, i = 0, j;
+
+		while (q < ng && got[q][0] == '?')
+			q++;
+		j = q;
+		for (i = 0; i < nw && j < ng; i++) {
+			if (strcmp(want[i], got[j]) == 0) {
+				free(want[i]);
+				want[i] = NULL;
+				j++;
+			}
+		}
+		assert_int_equal(j, ng);
+		for (size_t k = 0; k < q; k++) {
+			for (i = 0; i < nw; i++) {
+				if (want[i] && line_matches(want[i], got[k])) {
+					free(want[i]);
+					want[i] = NULL;
+					break;
+				}
+			}
+			if (i == nw)
+				fail_msg("image symbol not in kallsyms: %s", got[k]);
+		}
+		for (i = 0; i < nw; i++)
+			if (want[i] && unmatched++ < 5)
+				print_message("missing from image: %s\n", want[i]);
+		assert_int_equal(unmatched, 0);
+	}
+	free_lines(want, nw);
+	free_lines(got, ng);
+	ks_snapshot_unref(s);
+	ks_kallsyms_release(&ks);
+}
+
+static void test_roundtrip_mini(void **state)
+{
+	(void)state;
+	check_root_roundtrip(fixture("mini"), 6);
+}
+
+static void test_roundtrip_debian(void **state)
+{
+	(void)state;
+	check_root_roundtrip(fixture("debian-6.1/state-a"), 25);
+}
+
+static void test_roundtrip_debian_b(void **state)
+{
+	(void)state;
+	check_root_roundtrip(fixture("debian-6.1/state-b"), 24);
+}
+
+static void test_roundtrip_host(void **state)
+{
+	(void)state;
+	check_root_roundtrip(fixture("host-6.18/state-a"), 2);
+}
+
+/* All-zero addresses: refuse, and say why and what to do. */
+static void test_zero_addresses_refused(void **state)
+{
+	static const char *const roots[] = { "debian-6.1/state-c-unprivileged",
+					     "debian-6.1/extra-root-kptr_restrict2" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct ks_error err = { 0 };
+		struct ks_snapshot *s;
+		int r;
+
+		s = take(fixture(roots[i]), &err, &r);
+		assert_int_equal(r, -EPERM);
+		assert_null(s);
+		assert_non_null(strstr(err.msg, "every address as 0"));
+		assert_non_null(strstr(err.msg, "kptr_restrict"));
+		assert_non_null(strstr(err.msg, "CAP_SYSLOG"));
+	}
+}
+
+static void test_bad_kallsyms_line(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_error err = { 0 };
+	int r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\nffffffff81000010 T\n"), 0);
+	assert_null(take(dir, &err, &r));
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err.msg, "proc/kallsyms: line 2"));
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A module listed but whose sysfs directory is gone, every time: ENXIO. */
+static void test_vanishing_module_gives_enxio(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_snapshot_opts opts = { .max_tries = 3 };
+	struct ks_snapshot *s = NULL;
+	struct ks_error err = { 0 };
+	int fds = count_fds();
+
+	(void)state;
+	opts.root = dir;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffffc0000000 t f\t[ghost]\n"), 0);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "ghost 4096 0 - Unloading 0xffffffffc0000000\n"), 0);
+	assert_int_equal(ks_snapshot_take(&opts, &s, &err), -ENXIO);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "after 3 tries"));
+	assert_int_equal(count_fds(), fds);
+	rm_rf(dir);
+	free(dir);
+}
+
+/*
+ * proc/modules as a FIFO whose writer changes the module set: the first
+ * attempt sees the set move between its two reads and starts over.
+ */
+struct mover {
+	char path[4200];
+	const char *const *contents;
+	size_t n_contents, served;
+	volatile int stop;
+};
+
+static void *serve_modules(void *arg)
+{
+	struct mover *m = arg;
+
+	while (!m->stop) {
+		const char *text = m->contents[m->served < m->n_contents ? m->served
+									 : m->n_contents - 1];
+		int fd = open(m->path, O_WRONLY);
+
+		if (fd < 0)
+			break;
+		if (m->stop) {
+			close(fd);
+			break;
+		}
+		(void)!write(fd, text, strlen(text));
+		close(fd);
+		m->served++;
+	}
+	return NULL;
+}
+
+static void run_mover(const char *const *contents, size_t n, int expect, size_t *served)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_snapshot_opts opts = { .max_tries = 4 };
+	struct ks_snapshot *s = NULL;
+	struct ks_error err = { 0 };
+	struct mover m = { .contents = contents, .n_contents = n };
+	pthread_t t;
+	int r, fd;
+
+	opts.root = dir;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffffc0000000 t f\t[moda]\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/moda/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/modb/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0010000\n"), 0);
+	snprintf(m.path, sizeof(m.path), "%s/proc/modules", dir);
+	assert_int_equal(mkfifo(m.path, 0600), 0);
+	assert_int_equal(pthread_create(&t, NULL, serve_modules, &m), 0);
+	r = ks_snapshot_take(&opts, &s, &err);
+	m.stop = 1;
+	/* Unblock the writer if it waits for a reader. */
+	fd = open(m.path, O_RDONLY | O_NONBLOCK);
+	pthread_join(t, NULL);
+	if (fd >= 0)
+		close(fd);
+	assert_int_equal(r, expect);
+	if (s)
+		ks_snapshot_unref(s);
+	*served = m.served;
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_module_load_mid_snapshot_retries(void **state)
+{
+	static const char *const contents[] = {
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+		"modb 4096 0 - Live 0xffffffffc0010000\nmoda 4096 0 - Live 0xffffffffc0000000\n",
+	};
+	size_t served;
+
+	(void)state;
+	/* Attempt 1 reads A then B (moved); attempt 2 reads B twice. */
+	run_mover(contents, 2, 0, &served);
+	assert_true(served >= 4);
+}
+
+static void test_module_set_never_settles(void **state)
+{
+	static const char *const contents[] = {
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+		"modb 4096 0 - Live 0xffffffffc0010000\nmoda 4096 0 - Live 0xffffffffc0000000\n",
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+		"modb 4096 0 - Live 0xffffffffc0010000\nmoda 4096 0 - Live 0xffffffffc0000000\n",
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+		"modb 4096 0 - Live 0xffffffffc0010000\nmoda 4096 0 - Live 0xffffffffc0000000\n",
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+		"modb 4096 0 - Live 0xffffffffc0010000\nmoda 4096 0 - Live 0xffffffffc0000000\n",
+		"moda 4096 0 - Live 0xffffffffc0000000\n",
+	};
+	size_t served;
+
+	(void)state;
+	run_mover(contents, sizeof(contents) / sizeof(contents[0]), -ENXIO, &served);
+	assert_true(served >= 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sealed_memfd),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_roundtrip_mini),
+		cmocka_unit_test(test_roundtrip_debian),
+		cmocka_unit_test(test_roundtrip_debian_b),
+		cmocka_unit_test(test_roundtrip_host),
+		cmocka_unit_test(test_zero_addresses_refused),
+		cmocka_unit_test(test_bad_kallsyms_line),
+		cmocka_unit_test(test_vanishing_module_gives_enxio),
+		cmocka_unit_test(test_module_load_mid_snapshot_retries),
+		cmocka_unit_test(test_module_set_never_settles),
+	};
+
+	elf_version(EV_CURRENT);
+	/* The FIFO writer may write after the reader is done. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
