@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* A hex digit's value plus one; 0 for anything else. */
@@ -142,76 +144,226 @@ static int parse_line(char **pp, char *end, size_t lineno, struct ks_rawsym *s,
 	return 0;
 }
 
+/* Lines parsed so far: the parser can be fed a text in pieces. */
+struct parser {
+	struct ks_rawsym *syms;
+	size_t n, cap, lineno;
+	bool all_zero;
+};
+
+static int parser_init(struct parser *ps, size_t expected_len, struct ks_error *err)
+{
+	memset(ps, 0, sizeof(*ps));
+	/* A kallsyms line is rarely under 24 bytes: one allocation covers it. */
+	ps->cap = expected_len / 24 + 16;
+	ps->syms = malloc(ps->cap * sizeof(*ps->syms));
+	ps->all_zero = true;
+	if (!ps->syms)
+		return ks_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Parse the lines in [*pp, end); end is just after a '\n', or the text's
+ * end for the last piece. */
+static int parser_feed(struct parser *ps, char **pp, char *end, struct ks_error *err)
+{
+	char *p = *pp;
+	int r;
+
+	while (p < end) {
+		ps->lineno++;
+		if (ps->n == ps->cap) {
+			struct ks_rawsym *grown = realloc(ps->syms, ps->cap * 2 * sizeof(*grown));
+
+			if (!grown)
+				return ks_error_set(err, ENOMEM, "out of memory");
+			ps->syms = grown;
+			ps->cap *= 2;
+		}
+		r = parse_line(&p, end, ps->lineno, &ps->syms[ps->n], err);
+		if (r < 0)
+			return r;
+		if (ps->syms[ps->n].addr)
+			ps->all_zero = false;
+		ps->n++;
+	}
+	*pp = p;
+	return 0;
+}
+
+static void parser_finish(struct parser *ps, struct ks_kallsyms *ks)
+{
+	ks->syms = ps->syms;
+	ks->n_syms = ps->n;
+	ks->all_zero = ps->n > 0 && ps->all_zero;
+}
+
 int ks_kallsyms_parse(struct ks_kallsyms *ks, char *text, size_t len, struct ks_error *err)
 {
-	size_t cap, n = 0, lineno = 0;
-	struct ks_rawsym *syms;
-	char *p = text, *end = text + len;
-	bool all_zero = true;
+	struct parser ps;
+	char *p = text;
 	int r;
 
 	memset(ks, 0, sizeof(*ks));
-	/* A kallsyms line is rarely under 24 bytes: one allocation covers it. */
-	cap = len / 24 + 16;
-	syms = malloc(cap * sizeof(*syms));
-	if (!syms) {
+	r = parser_init(&ps, len, err);
+	if (r == 0)
+		r = parser_feed(&ps, &p, text + len, err);
+	if (r < 0) {
+		free(ps.syms);
 		free(text);
-		return ks_error_set(err, ENOMEM, "out of memory");
-	}
-	while (p < end) {
-		lineno++;
-		if (n == cap) {
-			struct ks_rawsym *grown = realloc(syms, cap * 2 * sizeof(*syms));
-
-			if (!grown) {
-				r = ks_error_set(err, ENOMEM, "out of memory");
-				goto fail;
-			}
-			syms = grown;
-			cap *= 2;
-		}
-		r = parse_line(&p, end, lineno, &syms[n], err);
-		if (r < 0)
-			goto fail;
-		if (syms[n].addr)
-			all_zero = false;
-		n++;
+		return r;
 	}
 	ks->text = text;
 	ks->text_len = len;
-	ks->syms = syms;
-	ks->n_syms = n;
-	ks->all_zero = n > 0 && all_zero;
+	parser_finish(&ps, ks);
 	return 0;
-fail:
-	free(syms);
-	free(text);
-	return r;
 }
 
-int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path, struct ks_error *err)
+/*
+ * Reading and parsing at once. The kernel formats kallsyms as we read it, a
+ * page per read(), and that is most of a snapshot's cost; a reader thread
+ * keeps the kernel busy while this thread does other work (the modules) and
+ * parses the lines that have arrived. The text goes into one reserved
+ * mapping, so it never moves while the parser points into it.
+ */
+#define TEXT_RESERVE ((size_t)256 << 20)
+#define PUBLISH_EVERY ((size_t)64 << 10)
+
+struct reader {
+	int fd;
+	char *buf;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t filled;		/* bytes the parser may look at (under lock) */
+	bool done;
+	int error;		/* errno, when done */
+};
+
+static void reader_publish(struct reader *rd, size_t filled, bool done, int error)
 {
-	char *text;
-	size_t len;
-	int fd, r;
+	pthread_mutex_lock(&rd->lock);
+	rd->filled = filled;
+	rd->done = done;
+	rd->error = error;
+	pthread_cond_signal(&rd->cond);
+	pthread_mutex_unlock(&rd->lock);
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	size_t pos = 0, published = 0;
+	ssize_t r;
+
+	for (;;) {
+		/* Keep one byte: the text stays NUL-terminated. */
+		if (pos == TEXT_RESERVE - 1) {
+			reader_publish(rd, pos, true, EFBIG);
+			return NULL;
+		}
+		r = read(rd->fd, rd->buf + pos, TEXT_RESERVE - 1 - pos);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			reader_publish(rd, pos, true, r < 0 ? errno : 0);
+			return NULL;
+		}
+		pos += (size_t)r;
+		if (pos - published >= PUBLISH_EVERY) {
+			reader_publish(rd, pos, false, 0);
+			published = pos;
+		}
+	}
+}
+
+int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path, ks_meanwhile_fn meanwhile,
+		     void *arg, struct ks_error *err)
+{
+	struct reader rd = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	struct parser ps = { 0 };
+	size_t seen = 0;
+	char *p;
+	pthread_t thread;
+	int r, mr = 0;
 
 	memset(ks, 0, sizeof(*ks));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	rd.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rd.fd < 0)
 		return ks_error_set(err, errno, "%s: %s", path, strerror(errno));
-	r = ks_read_all(fd, &text, &len, err);
-	close(fd);
+	rd.buf = mmap(NULL, TEXT_RESERVE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (rd.buf == MAP_FAILED) {
+		close(rd.fd);
+		return ks_error_set(err, ENOMEM, "%s: cannot reserve memory", path);
+	}
+	r = parser_init(&ps, 8u << 20, err);
 	if (r < 0)
-		return ks_error_prefix(err, "%s", path);
-	r = ks_kallsyms_parse(ks, text, len, err);
-	if (r < 0)
-		return ks_error_prefix(err, "%s", path);
-	return 0;
+		goto out;
+	r = pthread_create(&thread, NULL, reader_main, &rd);
+	if (r) {
+		r = ks_error_set(err, r, "cannot start a reader thread: %s", strerror(r));
+		goto out;
+	}
+	if (meanwhile)
+		mr = meanwhile(arg, err);
+	p = rd.buf;
+	for (bool done = false; !done;) {
+		size_t filled;
+		char *end;
+
+		pthread_mutex_lock(&rd.lock);
+		while (!rd.done && rd.filled == seen)
+			pthread_cond_wait(&rd.cond, &rd.lock);
+		filled = seen = rd.filled;
+		done = rd.done;
+		pthread_mutex_unlock(&rd.lock);
+		if (done) {
+			end = rd.buf + filled;
+		} else {
+			/* Only whole lines: the last one may still be arriving. */
+			end = memrchr(p, '\n', (size_t)(rd.buf + filled - p));
+			if (!end)
+				continue;
+			end++;
+		}
+		if (r == 0 && mr == 0)
+			r = parser_feed(&ps, &p, end, err);
+		if (r < 0 || mr < 0)
+			p = end;	/* drain: the reader must finish before we unmap */
+	}
+	pthread_join(thread, NULL);
+	if (mr < 0) {
+		r = mr;
+		goto out;
+	}
+	if (r < 0) {
+		ks_error_prefix(err, "%s", path);
+		goto out;
+	}
+	if (rd.error) {
+		r = ks_error_set(err, rd.error, "%s: %s", path, strerror(rd.error));
+		goto out;
+	}
+	ks->text = rd.buf;
+	ks->text_len = rd.filled;
+	ks->text_map = TEXT_RESERVE;
+	rd.buf = NULL;
+	parser_finish(&ps, ks);
+	ps.syms = NULL;
+out:
+	free(ps.syms);
+	if (rd.buf)
+		munmap(rd.buf, TEXT_RESERVE);
+	close(rd.fd);
+	return r;
 }
 
 void ks_kallsyms_release(struct ks_kallsyms *ks)
 {
 	free(ks->syms);
-	free(ks->text);
+	if (ks->text_map)
+		munmap(ks->text, ks->text_map);
+	else
+		free(ks->text);
 	memset(ks, 0, sizeof(*ks));
 }

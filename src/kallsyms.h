@@ -27,6 +27,7 @@ struct ks_rawsym {
 struct ks_kallsyms {
 	char *text;		/* owned; modified in place by the parser */
 	size_t text_len;
+	size_t text_map;	/* nonzero: text is a mapping of this size, else malloc'd */
 	struct ks_rawsym *syms;	/* in file order */
 	size_t n_syms;
 	bool all_zero;		/* every address is 0: the reader may not see them */
@@ -39,8 +40,16 @@ struct ks_kallsyms {
  */
 int ks_kallsyms_parse(struct ks_kallsyms *ks, char *text, size_t len, struct ks_error *err);
 
-/* Read and parse the file at path (normally /proc/kallsyms). */
-int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path, struct ks_error *err);
+/* Work to do on the calling thread while the text is being read. */
+typedef int (*ks_meanwhile_fn)(void *arg, struct ks_error *err);
+
+/*
+ * Read and parse the file at path (normally /proc/kallsyms). A thread reads
+ * while this one runs meanwhile(arg) (if not NULL) and then parses what has
+ * arrived. An error from meanwhile is returned as is.
+ */
+int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path, ks_meanwhile_fn meanwhile,
+		     void *arg, struct ks_error *err);
 
 /* Read all of fd into a malloc'd, NUL-terminated buffer. For procfs and sysfs,
  * which hand out at most a page per read() and report no size. */

@@ -105,11 +105,35 @@ int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *e
 	return snapshot_wrap(memfd, 0, snap, err);
 }
 
+struct modules_job {
+	const char *root;
+	struct ks_modlist *mods;
+};
+
+static int read_modules(void *arg, struct ks_error *err)
+{
+	struct modules_job *job = arg;
+
+	return ks_modlist_read(job->mods, job->root, err);
+}
+
+static bool modules_consistent(const struct ks_modlist *before, const struct ks_modlist *mods,
+			       const struct ks_modlist *after)
+{
+	if (!ks_modlist_same_set(before, mods) || !ks_modlist_same_set(mods, after))
+		return false;
+	for (size_t i = 0; i < mods->n; i++)
+		if (mods->mods[i].gone)
+			return false;
+	return true;
+}
+
 /* One attempt. Returns -EAGAIN when the module set moved underneath. */
 static int snapshot_try(const char *root, const struct ks_target *target,
 			struct ks_snapshot **out, struct ks_error *err)
 {
-	struct ks_modlist before = { 0 }, mods = { 0 };
+	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
+	struct modules_job job = { root, &mods };
 	struct ks_kallsyms ks = { 0 };
 	struct ks_model model = { 0 };
 	char path[4096];
@@ -119,8 +143,9 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 	r = ks_modlist_read_set(&before, root, err);
 	if (r < 0)
 		return r;
+	/* The modules' sections are read while the kernel formats kallsyms. */
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	r = ks_kallsyms_read(&ks, path, err);
+	r = ks_kallsyms_read(&ks, path, read_modules, &job, err);
 	if (r < 0)
 		goto out;
 	if (ks.all_zero) {
@@ -132,18 +157,12 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 				 path);
 		goto out;
 	}
-	r = ks_modlist_read(&mods, root, err);
+	r = ks_modlist_read_set(&after, root, err);
 	if (r < 0)
 		goto out;
-	if (!ks_modlist_same_set(&before, &mods)) {
+	if (!modules_consistent(&before, &mods, &after)) {
 		r = -EAGAIN;
 		goto out;
-	}
-	for (size_t i = 0; i < mods.n; i++) {
-		if (mods.mods[i].gone) {
-			r = -EAGAIN;
-			goto out;
-		}
 	}
 	r = ks_model_build(&model, &ks, &mods, target, err);
 	if (r < 0)
@@ -170,6 +189,7 @@ out:
 	ks_kallsyms_release(&ks);
 	ks_modlist_release(&mods);
 	ks_modlist_release(&before);
+	ks_modlist_release(&after);
 	return r;
 }
 

@@ -165,7 +165,8 @@ static void test_debian_capture(void **state)
 	size_t tagged = 0, fuse = 0;
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-a/proc/kallsyms"), &err), 0);
+	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-a/proc/kallsyms"), NULL, NULL,
+					  &err), 0);
 	assert_int_equal(ks.n_syms, 101953);
 	for (size_t i = 0; i < ks.n_syms; i++) {
 		if (ks.syms[i].module) {
@@ -187,7 +188,8 @@ static void test_host_capture(void **state)
 	const struct ks_rawsym *last;
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, fixture("host-6.18/state-a/proc/kallsyms"), &err), 0);
+	assert_int_equal(ks_kallsyms_read(&ks, fixture("host-6.18/state-a/proc/kallsyms"), NULL, NULL,
+					  &err), 0);
 	assert_int_equal(ks.n_syms, 122153);
 	last = &ks.syms[ks.n_syms - 1];
 	assert_string_equal(last->name, "ftrace_trampoline");
@@ -202,7 +204,7 @@ static void test_unprivileged_capture_is_all_zero(void **state)
 
 	(void)state;
 	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-c-unprivileged/proc/kallsyms"),
-					  NULL), 0);
+					  NULL, NULL, NULL), 0);
 	assert_true(ks.all_zero);
 	ks_kallsyms_release(&ks);
 }
@@ -213,7 +215,7 @@ static void test_missing_file(void **state)
 	struct ks_error err = { 0 };
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, "/nonexistent/kallsyms", &err), -ENOENT);
+	assert_int_equal(ks_kallsyms_read(&ks, "/nonexistent/kallsyms", NULL, NULL, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "/nonexistent/kallsyms"));
 }
 

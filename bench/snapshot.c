@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench/snapshot: what a snapshot costs beside the kernel's own work.
+ *
+ * Alternates, N times: (a) read /proc/kallsyms to the end, nothing else;
+ * (b) take a full snapshot (kallsyms, modules, model, ELF image, sealed
+ * memfd). Prints both medians and their ratio. Target: ratio <= 1.15.
+ * Usage: snapshot [-n N] [-r ROOT]
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kallsyms.h"
+#include "snapshot.h"
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = "/";
+	char path[4096];
+	int n = 21, c;
+	double *t_read, *t_snap;
+	size_t bytes = 0, image = 0, syms = 0;
+
+	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+		if (c == 'n')
+			n = atoi(optarg);
+		else if (c == 'r')
+			root = optarg;
+		else {
+			fprintf(stderr, "usage: %s [-n N] [-r ROOT]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (n < 1)
+		n = 1;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
+	t_read = calloc((size_t)n, sizeof(double));
+	t_snap = calloc((size_t)n, sizeof(double));
+	if (!t_read || !t_snap)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		struct ks_snapshot_opts opts = { .root = root };
+		struct ks_error err = { 0 };
+		struct ks_snapshot *s;
+		char *text;
+		double t0;
+		int fd;
+
+		t0 = now_ms();
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || ks_read_all(fd, &text, &bytes, &err) < 0) {
+			fprintf(stderr, "%s: cannot read\n", path);
+			return 1;
+		}
+		close(fd);
+		free(text);
+		t_read[i] = now_ms() - t0;
+
+		t0 = now_ms();
+		if (ks_snapshot_take(&opts, &s, &err) < 0) {
+			fprintf(stderr, "snapshot: %s\n", err.msg);
+			return 1;
+		}
+		t_snap[i] = now_ms() - t0;
+		image = ks_snapshot_size(s);
+		syms = ks_snapshot_n_syms(s);
+		ks_snapshot_unref(s);
+	}
+	{
+		double r = median(t_read, n), s = median(t_snap, n);
+
+		printf("runs:                  %d\n", n);
+		printf("symbols:               %zu (%zu bytes of kallsyms, image %zu bytes)\n", syms,
+		       bytes, image);
+		printf("read /proc/kallsyms:   %.2f ms (median)\n", r);
+		printf("full snapshot:         %.2f ms (median)\n", s);
+		printf("ratio snapshot/read:   %.2fx (target <= 1.15x)\n", s / r);
+	}
+	free(t_read);
+	free(t_snap);
+	return 0;
+}
