@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include <gelf.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <sys/mman.h>
 
@@ -331,6 +333,7 @@ struct mover {
 	const char *const *contents;
 	size_t n_contents, served;
 	bool alternate;
+	int inotify;		/* IN_CLOSE_NOWRITE: a reader is done */
 	volatile int stop;
 };
 
@@ -354,16 +357,14 @@ static void *serve_modules(void *arg)
 		}
 		(void)!write(fd, text, strlen(text));
 		close(fd);
-		/* Wait for this reader to close (a non-blocking open for write
-		 * fails with ENXIO once no reader is left), so the next text
-		 * goes to the next open, not into this one's pipe. */
-		for (int i = 0; i < 2000; i++) {
-			int probe = open(m->path, O_WRONLY | O_NONBLOCK);
+		/* Wait for this reader to close, so the next text goes to the
+		 * next open rather than into this one's pipe. */
+		{
+			struct inotify_event ev[8];
+			struct pollfd pfd = { .fd = m->inotify, .events = POLLIN };
 
-			if (probe < 0)
-				break;
-			close(probe);
-			usleep(1000);
+			if (poll(&pfd, 1, 5000) > 0)
+				(void)!read(m->inotify, ev, sizeof(ev));
 		}
 		m->served++;
 	}
@@ -391,6 +392,9 @@ static void run_mover(const char *const *contents, size_t n, bool alternate, int
 	assert_int_equal(write_file(path, "0xffffffffc0010000\n"), 0);
 	snprintf(m.path, sizeof(m.path), "%s/proc/modules", dir);
 	assert_int_equal(mkfifo(m.path, 0600), 0);
+	m.inotify = inotify_init1(IN_CLOEXEC);
+	assert_true(m.inotify >= 0);
+	assert_true(inotify_add_watch(m.inotify, m.path, IN_CLOSE_NOWRITE) >= 0);
 	assert_int_equal(pthread_create(&t, NULL, serve_modules, &m), 0);
 	r = ks_snapshot_take(&opts, &s, &err);
 	m.stop = 1;
@@ -399,6 +403,7 @@ static void run_mover(const char *const *contents, size_t n, bool alternate, int
 	pthread_join(t, NULL);
 	if (fd >= 0)
 		close(fd);
+	close(m.inotify);
 	if (r != expect)
 		fail_msg("expected %d, got %d: %s", expect, r, err.msg);
 	if (s)
