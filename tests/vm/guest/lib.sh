@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=sh
+#
+# Guest test library (busybox sh). A guest test script does
+#
+#	. /usr/lib/ksymsd-vm/lib.sh
+#	ok "fuse is available"            # or: not_ok "...", skip "..." "why"
+#	check "cuse is loaded" test -d /sys/module/cuse
+#	is "$got" "$want" "symbol count"
+#	done_testing
+#
+# and prints TAP to stdout: numbered "ok N - desc" / "not ok N - desc"
+# lines, "# ..." diagnostics, and the plan "1..N" at the end (done_testing).
+# The host harness (tests/vm/run) renumbers the lines of all scripts into one
+# TAP stream, prefixes each description with the script's name, and turns
+# anything else the script prints (stderr too) into diagnostics.
+#
+# Environment set by /init: T (an empty scratch dir, also the cwd),
+# KVER (uname -r), KSYMSD_VM=1.
+
+_tap_n=0
+_tap_failed=0
+
+# diag MSG...: diagnostics, one line per argument (and per line in each),
+# each prefixed with "# ".
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+# skip DESC REASON: a test that could not run here (counts as passed).
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP ${2:-}"
+}
+
+# check DESC CMD [ARGS...]: run CMD; ok if it exits 0. On failure its output
+# and exit status become diagnostics. Returns CMD's status.
+check() {
+	_desc=$1
+	shift
+	_out=$("$@" 2>&1)
+	_rc=$?
+	if [ "$_rc" -eq 0 ]; then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		diag "command: $*" "exit status: $_rc"
+		[ -n "$_out" ] && diag "$_out"
+	fi
+	return "$_rc"
+}
+
+# is GOT WANT DESC: string equality, both values shown on failure.
+is() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "     got: '$1'" "expected: '$2'"
+		return 1
+	fi
+}
+
+# skip_all REASON: the whole script cannot run here; must come before any
+# other test line.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# bail REASON: stop the script now (later checks would be meaningless).
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# done_testing: print the plan; exit status says whether anything failed.
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ] && exit 0
+	exit 1
+}
