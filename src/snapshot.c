@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,22 @@
 #define KS_DEFAULT_TRIES 5
 
 #define KS_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+
+/*
+ * The last image built and what it was built from. An image is a pure
+ * function of the kallsyms text, the module sections and the target, so
+ * when a new read finds the same inputs, the sealed image is shared instead
+ * of built again: the kernel's own formatting of kallsyms is then nearly
+ * the whole cost of an open.
+ */
+struct ks_snapshot_cache {
+	pthread_mutex_t lock;
+	char *text;			/* parsed (NUL-separated) kallsyms text */
+	size_t text_len;
+	struct ks_modlist mods;		/* with sections */
+	struct ks_snapshot *snap;
+	unsigned long hits, misses;
+};
 
 struct ks_snapshot {
 	atomic_uint refs;
@@ -105,6 +122,94 @@ int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *e
 	return snapshot_wrap(memfd, 0, snap, err);
 }
 
+static bool sections_equal(const struct ks_module *a, const struct ks_module *b)
+{
+	if (a->n_sections != b->n_sections)
+		return false;
+	for (size_t i = 0; i < a->n_sections; i++)
+		if (a->sections[i].addr != b->sections[i].addr ||
+		    strcmp(a->sections[i].name, b->sections[i].name) != 0)
+			return false;
+	return true;
+}
+
+static bool modlists_equal(const struct ks_modlist *a, const struct ks_modlist *b)
+{
+	if (!ks_modlist_same_set(a, b))
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!sections_equal(&a->mods[i], &b->mods[i]))
+			return false;
+	return true;
+}
+
+/* A reference to the cached image if it was built from these inputs. */
+static bool cache_lookup(struct ks_snapshot_cache *c, const struct ks_kallsyms *ks,
+			 const struct ks_modlist *mods, struct ks_snapshot **out)
+{
+	bool hit;
+
+	pthread_mutex_lock(&c->lock);
+	hit = c->snap && c->text_len == ks->text_len &&
+	      memcmp(c->text, ks->text, ks->text_len) == 0 && modlists_equal(&c->mods, mods);
+	if (hit)
+		*out = ks_snapshot_ref(c->snap);
+	c->hits += hit;
+	c->misses += !hit;
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+/* Remember a new image, taking over the inputs it was built from. */
+static void cache_store(struct ks_snapshot_cache *c, struct ks_kallsyms *ks,
+			struct ks_modlist *mods, struct ks_snapshot *snap)
+{
+	char *text = malloc(ks->text_len + 1);
+
+	if (!text)
+		return;		/* no cache this time: not an error */
+	memcpy(text, ks->text, ks->text_len);
+	pthread_mutex_lock(&c->lock);
+	free(c->text);
+	ks_modlist_release(&c->mods);
+	ks_snapshot_unref(c->snap);
+	c->text = text;
+	c->text_len = ks->text_len;
+	c->mods = *mods;
+	memset(mods, 0, sizeof(*mods));
+	c->snap = ks_snapshot_ref(snap);
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct ks_snapshot_cache *ks_snapshot_cache_new(void)
+{
+	struct ks_snapshot_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void ks_snapshot_cache_free(struct ks_snapshot_cache *c)
+{
+	if (!c)
+		return;
+	free(c->text);
+	ks_modlist_release(&c->mods);
+	ks_snapshot_unref(c->snap);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
+			     unsigned long *misses)
+{
+	pthread_mutex_lock(&c->lock);
+	*hits = c->hits;
+	*misses = c->misses;
+	pthread_mutex_unlock(&c->lock);
+}
+
 struct modules_job {
 	const char *root;
 	struct ks_modlist *mods;
@@ -130,7 +235,8 @@ static bool modules_consistent(const struct ks_modlist *before, const struct ks_
 
 /* One attempt. Returns -EAGAIN when the module set moved underneath. */
 static int snapshot_try(const char *root, const struct ks_target *target,
-			struct ks_snapshot **out, struct ks_error *err)
+			struct ks_snapshot_cache *cache, struct ks_snapshot **out,
+			struct ks_error *err)
 {
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
 	struct modules_job job = { root, &mods };
@@ -164,6 +270,8 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 		r = -EAGAIN;
 		goto out;
 	}
+	if (cache && cache_lookup(cache, &ks, &mods, out))
+		goto out;
 	r = ks_model_build(&model, &ks, &mods, target, err);
 	if (r < 0)
 		goto out;
@@ -180,8 +288,11 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 		goto out;
 	}
 	r = snapshot_wrap(fd, model.n_syms, out, err);
-	if (r == 0)
-		fd = -1;
+	if (r < 0)
+		goto out;
+	fd = -1;
+	if (cache)
+		cache_store(cache, &ks, &mods, *out);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -206,7 +317,7 @@ int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **s
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < tries; i++) {
-		r = snapshot_try(root, &target, snap, err);
+		r = snapshot_try(root, &target, opts ? opts->cache : NULL, snap, err);
 		if (r != -EAGAIN)
 			return r;
 		ks_debug("module set changed while reading, retrying (%u/%u)", i + 1, tries);

@@ -14,9 +14,22 @@
  */
 struct ks_snapshot;
 
+/*
+ * Optional: remembers the last image and its inputs, so that a snapshot
+ * whose kallsyms text and module sections are unchanged shares that sealed
+ * image instead of building an identical one. Thread-safe.
+ */
+struct ks_snapshot_cache;
+
+struct ks_snapshot_cache *ks_snapshot_cache_new(void);
+void ks_snapshot_cache_free(struct ks_snapshot_cache *c);
+void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
+			     unsigned long *misses);
+
 struct ks_snapshot_opts {
 	const char *root;	/* "/" for the running system, or a fixture tree */
 	unsigned max_tries;	/* rebuilds when the module set moves; 0 = default (5) */
+	struct ks_snapshot_cache *cache;	/* NULL: always build */
 };
 
 /*

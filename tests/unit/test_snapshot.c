@@ -441,6 +441,60 @@ static void test_module_set_never_settles(void **state)
 	assert_true(served >= 8);
 }
 
+/* Same inputs share the sealed image; any change builds a new one. */
+static void test_cache(void **state)
+{
+	char *dir = make_tmpdir(), path[4200], cmd[8600];
+	struct ks_snapshot_cache *c = ks_snapshot_cache_new();
+	struct ks_snapshot_opts opts = { .cache = c };
+	struct ks_snapshot *a, *b, *d, *e;
+	unsigned long hits, misses;
+
+	(void)state;
+	assert_non_null(c);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s'/. '%s'", fixture("mini"), dir);
+	assert_int_equal(system(cmd), 0);
+	opts.root = dir;
+	assert_int_equal(ks_snapshot_take(&opts, &a, NULL), 0);
+	assert_int_equal(ks_snapshot_take(&opts, &b, NULL), 0);
+	assert_ptr_equal(a, b);
+	ks_snapshot_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 1);
+	assert_int_equal(misses, 1);
+
+	/* One more kallsyms line: a new image with one more symbol. */
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	{
+		FILE *f = fopen(path, "a");
+
+		assert_non_null(f);
+		fputs("ffffffffd0000100 t another\t[__builtin__ftrace]\n", f);
+		fclose(f);
+	}
+	assert_int_equal(ks_snapshot_take(&opts, &d, NULL), 0);
+	assert_ptr_not_equal(d, a);
+	assert_int_equal(ks_snapshot_n_syms(d), ks_snapshot_n_syms(a) + 1);
+
+	/* A module section moved (same set, same kallsyms): new image too. */
+	snprintf(path, sizeof(path), "%s/sys/module/moda/sections/.data", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0001800\n"), 0);
+	assert_int_equal(ks_snapshot_take(&opts, &e, NULL), 0);
+	assert_ptr_not_equal(e, d);
+	ks_snapshot_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 1);
+	assert_int_equal(misses, 3);
+
+	/* The old images are intact for whoever still holds them. */
+	assert_memory_equal(ks_snapshot_data(a), ELFMAG, SELFMAG);
+	ks_snapshot_unref(a);
+	ks_snapshot_unref(b);
+	ks_snapshot_unref(d);
+	ks_snapshot_unref(e);
+	ks_snapshot_cache_free(c);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_vanishing_module_gives_enxio),
 		cmocka_unit_test(test_module_load_mid_snapshot_retries),
 		cmocka_unit_test(test_module_set_never_settles),
+		cmocka_unit_test(test_cache),
 	};
 
 	elf_version(EV_CURRENT);

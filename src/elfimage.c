@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The model as the ELF image /dev/ksyms serves.
+ *
+ * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, then one
+ * SHT_NOBITS per region, owners and their regions in model order, named
+ * ".text" for the kernel and "<owner>:<region>" ("fuse:.text") for everyone
+ * else. st_shndx is the symbol's region: the ELF alone tells its module.
+ * Symbols: [0] null; per owner an STT_FILE named after it, then its locals;
+ * then every owner's globals and weaks, owners in order.
+ * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0.
+ * Per region rather than "kernel text + kernel data": elflint wants every
+ * SHF_ALLOC section in a PT_LOAD, modules' too; each segment then has just
+ * its region's permissions and never claims the holes between regions.
+ * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | .symtab | .strtab. NOBITS
+ * sections and their PT_LOADs get "virtual" offsets past the end of the
+ * file, region after region, as in a separate debug file: eu-elflint matches
+ * sections to segments by offset, and by default they would share one.
+ * eu-elflint passes the image with -d (debuginfo) only: otherwise it wants
+ * executable sections and those in X or W segments to be PROGBITS. Ours are
+ * NOBITS with SHF_EXECINSTR on purpose: nm then shows T/t as kallsyms does.
+ *
+ * Writing: .symtab and .strtab (97% of the file) are streamed into the fd
+ * through small reused buffers, libelf's xlatetof encoding each for the
+ * target's class and byte order; then libelf writes the headers (elf_update
+ * with ELF_F_LAYOUT leaves sections without Elf_Data alone). Handing libelf
+ * whole tables would take 6 MB of fresh buffers for 122k symbols, and a page
+ * fault costs as much as writing the page to the memfd. Mapping the memfd is
+ * slower still: mapping tmpfs pages costs more than pwrite.
+ *
+ * Strings: dwelf_strtab shares tails ("foo" is stored inside "__pfx_foo"),
+ * but one dwelf_strtab for 122k names takes ~70 ms: an unbalanced tree on
+ * the reversed strings, a cache miss a level. A name can only be the tail of
+ * another if both end in the same bytes, so names are split into buckets by
+ * a hash of their last STR_KEY bytes and each bucket gets its own small
+ * dwelf_strtab, one after the other; the results are concatenated. Only
+ * names shorter than STR_KEY can miss a sharing (0.2% of .strtab for 6.18).
+ * The names are first copied into an arena bucket by bucket, read in model
+ * order: fed to dwelf straight from the kallsyms text, random access to it
+ * costs 12 ms more (TLB misses; prefetching recovers less than half).
+ */
+#include "elfimage.h"
+
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_REGION0 };
+
+#define STR_KEY 8		/* bytes of a name's tail that pick its bucket */
+#define STR_BUCKET_BITS 14	/* ~8 names a bucket for a big kernel */
+#define STR_BUCKETS (1u << STR_BUCKET_BITS)
+#define OUT_CHUNK 65536		/* below malloc's mmap threshold: reused memory */
+
+struct image {
+	const struct ks_model *m;
+	bool is64;
+	size_t n_regions;	/* over all owners */
+	size_t shnum, n_symtab, n_loc, n_ids;	/* ids: symbols, then owners */
+	const struct ks_region **sec_region;	/* per region section */
+	char *secnames;		/* region section names, until finalize */
+	uint32_t *secname_off;	/* .shstrtab offset per section */
+	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
+	uint32_t *bucket_end;	/* bucket b: arena entries up to bucket_end[b] */
+	uint32_t *order;	/* per arena entry: its id */
+	uint16_t *lens;		/* per arena entry: its length */
+	char *arena;		/* the names, bucket after bucket */
+	size_t biggest;		/* entries in the biggest bucket */
+	uint32_t *name_off;	/* .strtab offset per id */
+	size_t strtab_size, symsize, phsize;
+	uint64_t shstroff, shoff, symoff, stroff, size;
+	uint32_t *load;		/* region sections by address */
+	uint64_t *voff;		/* virtual file offset per region section */
+};
+
+/* A stream into the fd, encoded for the target a buffer at a time. */
+struct out {
+	int fd, err;		/* err: errno of the first failed write */
+	Elf_Type type;		/* ELF_T_BYTE: written as is */
+	size_t cap, used;
+	uint64_t off;		/* file offset of buf[0] */
+	char *buf;
+};
+
+/* Everything the writer relies on, so a bad model is -EINVAL, not a bad image. */
+static int check_model(struct image *img, struct ks_error *err)
+{
+	const struct ks_model *m = img->m;
+	size_t next = 0;
+
+	if ((m->target.elf_class != ELFCLASS32 && m->target.elf_class != ELFCLASS64) ||
+	    (m->target.elf_data != ELFDATA2LSB && m->target.elf_data != ELFDATA2MSB))
+		return ks_error_set(err, EINVAL, "elfimage: bad target class %u / data %u",
+				    m->target.elf_class, m->target.elf_data);
+	img->is64 = m->target.elf_class == ELFCLASS64;
+	for (size_t o = 0; o < m->n_owners; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		if (!ow->name || strlen(ow->name) >= UINT16_MAX || (ow->n_regions && !ow->regions))
+			return ks_error_set(err, EINVAL, "elfimage: owner %zu incomplete", o);
+		/* The slices must tile syms[] in owner order: every symbol is
+		 * written once, with its owner. */
+		if (ow->first_sym != next || ow->n_syms > m->n_syms - next)
+			return ks_error_set(err, EINVAL, "elfimage: owner %s: symbols %zu+%zu out of order",
+					    ow->name, ow->first_sym, ow->n_syms);
+		next += ow->n_syms;
+		img->n_regions += ow->n_regions;
+	}
+	if (next != m->n_syms || m->n_locals > m->n_syms)
+		return ks_error_set(err, EINVAL, "elfimage: owners hold %zu of %zu symbols, %zu locals",
+				    next, m->n_syms, m->n_locals);
+	/* Section indices must fit st_shndx (no SHT_SYMTAB_SHNDX), which also
+	 * keeps e_phnum below PN_XNUM. Hundreds of regions are normal. */
+	if (img->n_regions >= SHN_LORESERVE - SEC_REGION0 || m->n_syms >= UINT32_MAX / 2)
+		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu symbols: too many",
+				    img->n_regions, m->n_syms);
+	img->shnum = SEC_REGION0 + img->n_regions;
+	img->n_symtab = 1 + m->n_owners + m->n_syms;
+	img->n_loc = 1 + m->n_owners + m->n_locals;
+	img->n_ids = m->n_syms + m->n_owners;
+	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	return 0;
+}
+
+/* .shstrtab (a dwelf_strtab too, it is small) and the section of each region. */
+static int build_shstrtab(struct image *img, struct ks_error *err)
+{
+	static const char *const fixed[SEC_REGION0] = { "", ".symtab", ".strtab", ".shstrtab" };
+	const struct ks_model *m = img->m;
+	Dwelf_Strent **ents;
+	Dwelf_Strtab *st;
+	size_t len = 1, sec = SEC_REGION0;
+	char *p;
+	int ret = -ENOMEM;
+
+	img->sec_region = malloc((img->n_regions + 1) * sizeof(*img->sec_region));
+	img->secname_off = malloc(img->shnum * sizeof(*img->secname_off));
+	ents = malloc(img->shnum * sizeof(*ents));
+	st = dwelf_strtab_init(true);
+	if (!img->sec_region || !img->secname_off || !ents || !st)
+		goto out;
+	for (size_t o = 0; o < m->n_owners; o++)
+		for (size_t r = 0; r < m->owners[o].n_regions; r++) {
+			if (!m->owners[o].regions[r].name) {
+				ret = ks_error_set(err, EINVAL, "elfimage: %s: region %zu has no name",
+						   m->owners[o].name, r);
+				goto out;
+			}
+			len += strlen(m->owners[o].name) + strlen(m->owners[o].regions[r].name) + 2;
+		}
+	img->secnames = p = malloc(len);
+	if (!p)
+		goto out;
+	for (size_t i = 0; i < SEC_REGION0; i++)
+		if (!(ents[i] = dwelf_strtab_add(st, fixed[i])))
+			goto out;
+	for (size_t o = 0; o < m->n_owners; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		for (size_t r = 0; r < ow->n_regions; r++, sec++) {
+			const char *name = p;
+
+			img->sec_region[sec - SEC_REGION0] = &ow->regions[r];
+			if (ow->kind != KS_OWNER_KERNEL)
+				p = stpcpy(stpcpy(p, ow->name), ":");
+			p = stpcpy(p, ow->regions[r].name) + 1;
+			if (!(ents[sec] = dwelf_strtab_add_len(st, name, p - name)))
+				goto out;
+		}
+	}
+	if (!dwelf_strtab_finalize(st, &img->shstrtab))
+		goto out;
+	for (size_t i = 0; i < img->shnum; i++)
+		img->secname_off[i] = dwelf_strent_off(ents[i]);
+	ret = 0;
+out:
+	if (st)
+		dwelf_strtab_free(st);
+	free(ents);
+	return ret == -ENOMEM ? ks_error_set(err, ENOMEM, "elfimage: section names") : ret;
+}
+
+static inline const char *name_of(const struct ks_model *m, size_t id, size_t *len)
+{
+	const char *s = id < m->n_syms ? m->syms[id].name : m->owners[id - m->n_syms].name;
+
+	*len = id < m->n_syms ? m->syms[id].name_len : strlen(s);
+	return s;
+}
+
+static unsigned int str_bucket(const char *s, size_t len)
+{
+	uint64_t key = 0;
+	size_t n = len < STR_KEY ? len : STR_KEY;
+
+	memcpy(&key, s + len - n, n);
+	return (key * 0x9e3779b97f4a7c15ull) >> (64 - STR_BUCKET_BITS);
+}
+
+/*
+ * Copy the names into the arena grouped by bucket, in model order within a
+ * bucket (each dwelf_strtab sees them in file order). Empty names are left
+ * out: they keep offset 0, the leading NUL of .strtab.
+ */
+static int plan_strtab(struct image *img, struct ks_error *err)
+{
+	const struct ks_model *m = img->m;
+	uint16_t *bucket = malloc((img->n_ids + 1) * sizeof(*bucket));
+	uint32_t *end, *at = calloc(STR_BUCKETS + 1, sizeof(*at));
+	size_t total = 0;
+	int ret = 0;
+
+	img->name_off = calloc(img->n_ids + 1, sizeof(*img->name_off));
+	img->order = malloc((img->n_ids + 1) * sizeof(*img->order));
+	img->lens = malloc((img->n_ids + 1) * sizeof(*img->lens));
+	img->bucket_end = end = calloc(STR_BUCKETS + 1, sizeof(*end));
+	if (!bucket || !at || !img->name_off || !img->order || !img->lens || !end)
+		goto nomem;
+	/* Pass 1: entries and bytes per bucket. */
+	for (size_t id = 0; id < img->n_ids; id++) {
+		size_t len;
+		const char *s = name_of(m, id, &len);
+
+		if (!len)
+			continue;
+		if (!s) {
+			ret = ks_error_set(err, EINVAL, "elfimage: symbol %zu has no name", id);
+			goto out;
+		}
+		bucket[id] = str_bucket(s, len);
+		end[bucket[id] + 1]++;
+		at[bucket[id] + 1] += len + 1;
+		total += len + 1;
+	}
+	if (total >= UINT32_MAX) {
+		ret = ks_error_set(err, E2BIG, "elfimage: %zu bytes of names", total);
+		goto out;
+	}
+	for (unsigned int b = 0; b < STR_BUCKETS; b++) {
+		if (end[b + 1] > img->biggest)
+			img->biggest = end[b + 1];
+		end[b + 1] += end[b];
+		at[b + 1] += at[b];
+	}
+	img->arena = malloc(total + 1);
+	if (!img->arena)
+		goto nomem;
+	/* Pass 2: reads the names in order, writes each where it goes. */
+	for (size_t id = 0; id < img->n_ids; id++) {
+		size_t len;
+		const char *s = name_of(m, id, &len);
+		uint32_t j;
+
+		if (!len)
+			continue;
+		j = end[bucket[id]]++;
+		img->order[j] = id;
+		img->lens[j] = len;
+		memcpy(img->arena + at[bucket[id]], s, len);
+		img->arena[at[bucket[id]] + len] = '\0';
+		at[bucket[id]] += len + 1;
+	}
+	/* end[b] is now where bucket b ends. */
+	goto out;
+nomem:
+	ret = ks_error_set(err, ENOMEM, "elfimage: string table for %zu names", img->n_ids);
+out:
+	free(at);
+	free(bucket);
+	return ret;
+}
+
+static int out_open(struct out *o, int fd, uint64_t off, Elf_Type type, size_t rec)
+{
+	*o = (struct out){ .fd = fd, .type = type, .cap = OUT_CHUNK / rec * rec, .off = off };
+	o->buf = malloc(OUT_CHUNK);
+	return o->buf ? 0 : -ENOMEM;
+}
+
+static void out_write(struct out *o, const char *p, size_t len)
+{
+	while (len && !o->err) {
+		ssize_t n = pwrite(o->fd, p, len, o->off);
+
+		if (n <= 0) {
+			o->err = n ? (errno == EINTR ? 0 : errno) : EIO;
+			continue;
+		}
+		p += n;
+		len -= n;
+		o->off += n;
+	}
+}
+
+static void out_flush(struct out *o, const struct image *img)
+{
+	Elf_Data d = { .d_buf = o->buf, .d_type = o->type, .d_size = o->used,
+		       .d_version = EV_CURRENT };
+	unsigned int enc = img->m->target.elf_data;
+
+	if (o->type != ELF_T_BYTE && o->used && !o->err &&
+	    !(img->is64 ? elf64_xlatetof(&d, &d, enc) : elf32_xlatetof(&d, &d, enc)))
+		o->err = EINVAL;
+	out_write(o, o->buf, o->used);
+	o->used = 0;
+}
+
+/* Room for len bytes (at most cap); flushes when full. */
+static void *out_take(struct out *o, const struct image *img, size_t len)
+{
+	if (len > o->cap - o->used)
+		out_flush(o, img);
+	o->used += len;
+	return o->buf + o->used - len;
+}
+
+static int out_close(struct out *o, const struct image *img, struct ks_error *err)
+{
+	if (o->buf)
+		out_flush(o, img);
+	free(o->buf);
+	o->buf = NULL;
+	return o->err ? ks_error_set(err, o->err, "elfimage: write: %s", strerror(o->err)) : 0;
+}
+
+/* Tail-merge each bucket with its own dwelf_strtab; stream .strtab out. */
+static int write_strtab(struct image *img, int fd, struct ks_error *err)
+{
+	Dwelf_Strent **ents = malloc((img->biggest + 1) * sizeof(*ents));
+	const char *name = img->arena;
+	Dwelf_Strtab *st = NULL;
+	struct out o = { .buf = NULL };
+	size_t from = 0;
+	Elf_Data d;
+
+	if (!ents || out_open(&o, fd, img->stroff, ELF_T_BYTE, 1))
+		goto nomem;
+	*(char *)out_take(&o, img, 1) = '\0';
+	img->strtab_size = 1;
+	for (unsigned int b = 0; b < STR_BUCKETS; from = img->bucket_end[b++]) {
+		size_t to = img->bucket_end[b];
+
+		if (to == from)
+			continue;
+		/* No null entry: byte 0 of .strtab is the one "". */
+		if (!(st = dwelf_strtab_init(false)))
+			goto nomem;
+		for (size_t j = from; j < to; name += img->lens[j++] + 1)
+			if (!(ents[j - from] = dwelf_strtab_add_len(st, name, img->lens[j] + 1)))
+				goto nomem;
+		if (!dwelf_strtab_finalize(st, &d))
+			goto nomem;
+		if (d.d_size > o.cap) {
+			out_flush(&o, img);
+			out_write(&o, d.d_buf, d.d_size);
+		} else {
+			memcpy(out_take(&o, img, d.d_size), d.d_buf, d.d_size);
+		}
+		free(d.d_buf);
+		for (size_t j = from; j < to; j++)
+			img->name_off[img->order[j]] = img->strtab_size + dwelf_strent_off(ents[j - from]);
+		dwelf_strtab_free(st);
+		st = NULL;
+		img->strtab_size += d.d_size;
+	}
+	free(ents);
+	return out_close(&o, img, err);
+nomem:
+	if (st)
+		dwelf_strtab_free(st);
+	free(ents);
+	out_close(&o, img, NULL);
+	return ks_error_set(err, ENOMEM, "elfimage: string table");
+}
+
+static inline void put_sym(void *p, bool is64, uint32_t name, uint64_t value,
+			   uint64_t size, unsigned char info, uint16_t shndx)
+{
+	if (is64)
+		*(Elf64_Sym *)p = (Elf64_Sym){ .st_name = name, .st_value = value, .st_size = size,
+					       .st_info = info, .st_shndx = shndx };
+	else
+		*(Elf32_Sym *)p = (Elf32_Sym){ .st_name = name, .st_value = value, .st_size = size,
+					       .st_info = info, .st_shndx = shndx };
+}
+
+/* Two streams: loc from index 0, glob from index sh_info on. */
+static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
+		       struct ks_error *err)
+{
+	const struct ks_model *m = img->m;
+	size_t i_loc = 1, sec = SEC_REGION0;	/* i_loc: locals so far, with STT_FILEs */
+	uint64_t wide = 0;	/* OR of all values and sizes: do they fit 32 bits? */
+
+	put_sym(out_take(loc, img, img->symsize), img->is64, 0, 0, 0, 0, SHN_UNDEF);
+	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions, i_loc++) {
+		const struct ks_owner *ow = &m->owners[o];
+		const struct ks_sym *s = m->syms + ow->first_sym, *end = s + ow->n_syms;
+
+		/* The STT_FILE opens the owner's locals, as a linker's does for
+		 * each object file: readers attribute locals by it. */
+		put_sym(out_take(loc, img, img->symsize), img->is64, img->name_off[m->n_syms + o],
+			0, 0, GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
+		for (; s < end; s++) {
+			bool local = s->bind == STB_LOCAL;
+			uint16_t shndx = SHN_ABS;
+
+			if (s->region != KS_REGION_ABS) {
+				if (s->region >= ow->n_regions)
+					return ks_error_set(err, EINVAL, "elfimage: %s: symbol %s in region %u of %zu",
+							    ow->name, s->name, s->region, ow->n_regions);
+				shndx = sec + s->region;
+			}
+			if (s->bind > 15 || s->type > 15)
+				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %s: bind %u type %u",
+						    ow->name, s->name, s->bind, s->type);
+			i_loc += local;
+			wide |= s->addr | s->size;
+			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
+				img->name_off[s - m->syms], s->addr, s->size,
+				GELF_ST_INFO(s->bind, s->type), shndx);
+		}
+	}
+	/* The count decides where the globals start. With the wrong one the
+	 * streams overlap, but an error truncates the file anyway. */
+	if (i_loc != img->n_loc)
+		return ks_error_set(err, EINVAL, "elfimage: model says %zu locals, symbols disagree",
+				    m->n_locals);
+	if (!img->is64 && wide > UINT32_MAX)
+		return ks_error_set(err, EOVERFLOW, "elfimage: 64-bit address in a 32-bit image");
+	return 0;
+}
+
+static int write_symtab(struct image *img, int fd, struct ks_error *err)
+{
+	struct out loc = { .buf = NULL }, glob = { .buf = NULL };
+	int ret, ret2;
+
+	if (out_open(&loc, fd, img->symoff, ELF_T_SYM, img->symsize) ||
+	    out_open(&glob, fd, img->symoff + img->n_loc * img->symsize, ELF_T_SYM, img->symsize))
+		ret = ks_error_set(err, ENOMEM, "elfimage: symbol table");
+	else
+		ret = fill_symtab(img, &loc, &glob, err);
+	ret2 = out_close(&loc, img, ret ? NULL : err);
+	ret = ret ?: ret2;
+	ret2 = out_close(&glob, img, ret ? NULL : err);
+	return ret ?: ret2;
+}
+
+static int cmp_load(const void *a, const void *b, void *arg)
+{
+	const struct image *img = arg;
+	uint32_t sa = *(const uint32_t *)a, sb = *(const uint32_t *)b;
+	uint64_t va = img->sec_region[sa - SEC_REGION0]->addr;
+	uint64_t vb = img->sec_region[sb - SEC_REGION0]->addr;
+
+	if (va != vb)
+		return va < vb ? -1 : 1;
+	return sa < sb ? -1 : sa > sb;
+}
+
+/* PT_LOAD order and virtual file offsets, from the end of the file on. */
+static int place_regions(struct image *img, struct ks_error *err)
+{
+	uint64_t off = img->size;
+	size_t n = img->n_regions;
+
+	img->load = malloc((n + 1) * sizeof(*img->load));
+	img->voff = malloc((n + 1) * sizeof(*img->voff));
+	if (!img->load || !img->voff)
+		return ks_error_set(err, ENOMEM, "elfimage: program headers");
+	for (size_t i = 0; i < n; i++)
+		img->load[i] = SEC_REGION0 + i;
+	/* ELF wants PT_LOADs by ascending p_vaddr; ties by section so the same
+	 * model gives the same image. */
+	qsort_r(img->load, n, sizeof(*img->load), cmp_load, img);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = img->sec_region[img->load[i] - SEC_REGION0]->size;
+
+		img->voff[img->load[i] - SEC_REGION0] = off;
+		if (size > (img->is64 ? UINT64_MAX : UINT32_MAX) - off)
+			return ks_error_set(err, EOVERFLOW, "elfimage: regions too big for the ELF class");
+		off += size;
+	}
+	return 0;
+}
+
+static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
+{
+	const struct ks_region *r;
+
+	*sh = (GElf_Shdr){ .sh_name = img->secname_off[sec], .sh_addralign = 1 };
+	switch (sec) {
+	case SEC_SYMTAB:
+		sh->sh_type = SHT_SYMTAB;
+		sh->sh_offset = img->symoff;
+		sh->sh_size = img->n_symtab * img->symsize;
+		sh->sh_link = SEC_STRTAB;
+		sh->sh_info = img->n_loc;
+		sh->sh_addralign = img->is64 ? 8 : 4;
+		sh->sh_entsize = img->symsize;
+		return;
+	case SEC_STRTAB:
+		sh->sh_type = SHT_STRTAB;
+		sh->sh_offset = img->stroff;
+		sh->sh_size = img->strtab_size;
+		return;
+	case SEC_SHSTRTAB:
+		sh->sh_type = SHT_STRTAB;
+		sh->sh_offset = img->shstroff;
+		sh->sh_size = img->shstrtab.d_size;
+		return;
+	}
+	r = img->sec_region[sec - SEC_REGION0];
+	sh->sh_type = SHT_NOBITS;
+	sh->sh_flags = SHF_ALLOC | (r->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
+		(r->flags & KS_REGION_WRITE ? SHF_WRITE : 0);
+	sh->sh_addr = r->addr;
+	sh->sh_offset = img->voff[sec - SEC_REGION0];
+	sh->sh_size = r->size;
+}
+
+/* Ehdr, Phdrs, .shstrtab and Shdrs by libelf, which also zeroes the padding
+ * and truncates the file to the image. .symtab and .strtab, already in the
+ * file, have no Elf_Data, so libelf leaves their bytes alone. */
+static int write_headers(struct image *img, int fd, struct ks_error *err)
+{
+	const struct ks_model *m = img->m;
+	Elf *e = elf_begin(fd, ELF_C_WRITE, NULL);
+	GElf_Ehdr eh = {	/* e_entry, e_flags 0; EI_OSABI: ELFOSABI_NONE */
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, m->target.elf_class,
+			     m->target.elf_data, EV_CURRENT },
+		.e_type = ET_EXEC, .e_machine = m->target.machine, .e_version = EV_CURRENT,
+		.e_phoff = img->n_regions ? img->shstroff - img->n_regions * img->phsize : 0,
+		.e_shoff = img->shoff, .e_shstrndx = SEC_SHSTRTAB,
+	};
+	Elf_Data *d;
+	int64_t size;
+	int lerr = 0;
+
+	errno = 0;
+	if (!e || !gelf_newehdr(e, m->target.elf_class) || !gelf_update_ehdr(e, &eh) ||
+	    (img->n_regions && !gelf_newphdr(e, img->n_regions)))
+		goto fail;
+	for (size_t i = 0; i < img->n_regions; i++) {
+		const struct ks_region *r = img->sec_region[img->load[i] - SEC_REGION0];
+		GElf_Phdr ph = {
+			.p_type = PT_LOAD,
+			.p_flags = PF_R | (r->flags & KS_REGION_EXEC ? PF_X : 0) |
+				(r->flags & KS_REGION_WRITE ? PF_W : 0),
+			.p_offset = img->voff[img->load[i] - SEC_REGION0],
+			.p_vaddr = r->addr,
+			.p_paddr = r->addr,
+			.p_memsz = r->size,
+			/* Nothing is mapped from the file; a larger alignment
+			 * would only pad the virtual offsets. */
+			.p_align = 1,
+		};
+
+		if (!gelf_update_phdr(e, i, &ph))
+			goto fail;
+	}
+	for (size_t sec = 1; sec < img->shnum; sec++) {
+		Elf_Scn *scn;
+		GElf_Shdr sh;
+
+		/* elf_newscn returns the section even when it could not
+		 * allocate its header (elfutils 0.188); only elf_errno tells. */
+		elf_errno();
+		scn = elf_newscn(e);
+		if (!scn || (lerr = elf_errno()))
+			goto fail;
+		section_header(img, sec, &sh);
+		if (!gelf_update_shdr(scn, &sh))
+			goto fail;
+		if (sec != SEC_SHSTRTAB)
+			continue;
+		if (!(d = elf_newdata(scn)))
+			goto fail;
+		*d = img->shstrtab;
+	}
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
+	size = elf_update(e, ELF_C_WRITE);
+	if (size < 0)
+		goto fail;
+	elf_end(e);
+	if ((uint64_t)size != img->size)
+		return ks_error_set(err, EIO, "elfimage: libelf wrote %lld bytes of %llu",
+				    (long long)size, (unsigned long long)img->size);
+	return 0;
+fail:
+	/* libelf keeps its own error codes: a failed write or truncate left
+	 * errno, anything else is libelf running out of memory. */
+	size = errno ? errno : ENOMEM;
+	elf_end(e);
+	return ks_error_set(err, size, "elfimage: headers: %s", elf_errmsg(lerr ?: -1));
+}
+
+int ks_elfimage_write(const struct ks_model *m, int fd, size_t *size, struct ks_error *err)
+{
+	struct image img = { .m = m };
+	size_t word;
+	int ret;
+
+	/* Idempotent; libelf refuses to work before it was called once. */
+	elf_version(EV_CURRENT);
+	ret = check_model(&img, err);
+	if (!ret)
+		ret = build_shstrtab(&img, err);
+	if (!ret)
+		ret = plan_strtab(&img, err);
+	if (!ret) {
+		word = img.is64 ? 8 : 4;
+		img.phsize = img.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+		img.shstroff = (img.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) +
+			img.n_regions * img.phsize;
+		img.shoff = (img.shstroff + img.shstrtab.d_size + word - 1) & ~(word - 1);
+		img.symoff = img.shoff + img.shnum * (img.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+		img.stroff = img.symoff + img.n_symtab * img.symsize;
+	}
+	if (!ret)
+		ret = write_strtab(&img, fd, err);
+	if (!ret)
+		ret = write_symtab(&img, fd, err);
+	if (!ret) {
+		img.size = img.stroff + img.strtab_size;
+		if (!img.is64 && img.size > UINT32_MAX)
+			ret = ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
+	}
+	if (!ret)
+		ret = place_regions(&img, err);
+	if (!ret)
+		ret = write_headers(&img, fd, err);
+	if (!ret)
+		*size = img.size;
+	else if (img.stroff)
+		(void)!ftruncate(fd, 0);	/* no half image */
+
+	free(img.sec_region);
+	free(img.secnames);
+	free(img.secname_off);
+	free(img.shstrtab.d_buf);
+	free(img.bucket_end);
+	free(img.order);
+	free(img.lens);
+	free(img.arena);
+	free(img.name_off);
+	free(img.load);
+	free(img.voff);
+	return ret;
+}
