@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=sh
+# /dev/ksyms served by ksymsd through CUSE on a real kernel: the node, the
+# image, one open per process, snapshots that never change while open,
+# NetBSD lookups, the address-visibility rule, dying and parallel clients,
+# and the daemon dying and coming back.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. /usr/lib/ksymsd-vm/lib.sh
+
+for p in ksymsd vm-dev vm-elfsyms; do
+	command -v "$p" >/dev/null || bail "$p is not in the image (run --bin)"
+done
+
+# start_daemon: ksymsd in the foreground, in the background; wait for the node.
+start_daemon() {
+	ksymsd -f >"$T/ksymsd.log" 2>&1 &
+	KSYMSD_PID=$!
+	_i=0
+	while [ ! -c /dev/ksyms ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	[ -c /dev/ksyms ]
+}
+
+if start_daemon; then
+	ok "ksymsd creates /dev/ksyms, a character device"
+else
+	not_ok "ksymsd creates /dev/ksyms, a character device"
+	diag "$(cat "$T/ksymsd.log")"
+	done_testing
+fi
+diag "$(ls -l /dev/ksyms)"
+
+check "KIOCGSIZE (size_t and int forms) equals the bytes read" vm-dev size
+
+# The image is the kallsyms of that moment: same symbols, owners in order.
+for m in tun dummy; do modprobe "$m"; done
+load_order=$(tac /proc/modules | awk '{ print $1 }' | tr '\n' ' ')
+for _try in 1 2 3; do
+	cat /proc/kallsyms >"$T/kallsyms.before"
+	vm-dev cat "$T/dev.img" >/dev/null
+	cat /proc/kallsyms >"$T/kallsyms"
+	cmp -s "$T/kallsyms.before" "$T/kallsyms" && break
+done
+nk=$(wc -l <"$T/kallsyms")
+is "$(vm-elfsyms -c "$T/dev.img")" "$nk" "the device image has one symbol per /proc/kallsyms line"
+vm-elfsyms -k "$T/kallsyms" -m "$load_order" "$T/dev.img" >"$T/report" 2>&1
+is "$(sed -n 's/^missing: //p' "$T/report")" 0 "no kallsyms line is missing from the image"
+is "$(sed -n 's/^extra: //p' "$T/report")" 0 "the image has nothing kallsyms lacks"
+is "$(sed -n 's/^section owner mismatches: //p' "$T/report")" 0 "every symbol's section names its module"
+is "$(sed -n 's/^G order: //p' "$T/report")" "$(sed -n 's/^G want: //p' "$T/report")" \
+	"modules' symbols come in load order"
+# The device serves what --dump builds from the same kallsyms: byte for byte.
+ksymsd --dump "$T/dump.img" 2>/dev/null
+cat /proc/kallsyms >"$T/kallsyms.after"
+if cmp -s "$T/kallsyms" "$T/kallsyms.after"; then
+	check "the device image equals ksymsd --dump's, byte for byte" cmp "$T/dev.img" "$T/dump.img"
+else
+	skip "the device image equals ksymsd --dump's" "kallsyms changed meanwhile"
+fi
+
+check "one open per process: EBUSY from it and its threads, others fine" vm-dev busy
+
+# A snapshot never changes while open: a module loaded meanwhile shows in a
+# new open only.
+grep -q '^loop ' /proc/modules && rmmod loop
+mkfifo "$T/go"
+vm-dev hold "$T/held.img" <"$T/go" >"$T/hold.out" &
+hold_pid=$!
+exec 3>"$T/go"
+_i=0
+while ! grep -q held "$T/hold.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+modprobe loop
+vm-dev cat "$T/new.img" >/dev/null
+echo go >&3
+exec 3>&-
+wait "$hold_pid"
+check "the held open completes its read" test "$(wc -c <"$T/held.img")" -gt 0
+vm-elfsyms -p "$T/held.img" >"$T/held.pairs"
+vm-elfsyms -p "$T/new.img" >"$T/new.pairs"
+has_loop() { grep -q ' loop_add$\| lo_release$\| loop_configure$' "$1"; }
+if has_loop "$T/new.pairs"; then ok "a module loaded between two opens is in the second image"
+else not_ok "a module loaded between two opens is in the second image"; fi
+if has_loop "$T/held.pairs"; then not_ok "the first open's image does not change"
+else ok "the first open's image does not change"; fi
+check "the held image is a whole, valid image" vm-elfsyms -c "$T/held.img"
+
+check "NetBSD lookups agree with /proc/kallsyms; ENOENT, EINVAL, ENOTTY, page edge" \
+	vm-dev lookup "$T/kallsyms"
+
+# Who may see addresses: not an unprivileged caller, even through 0666.
+chmod 0666 /dev/ksyms
+diag "kptr_restrict=$(cat /proc/sys/kernel/kptr_restrict) perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)"
+check "an unprivileged caller gets EPERM even when the node is 0666" vm-dev asuser 65534
+check "root (CAP_SYSLOG) still reads it" vm-dev size
+chmod 0600 /dev/ksyms
+
+# Dying clients leak nothing and harm nobody.
+fds_before=$(ls /proc/"$KSYMSD_PID"/fd | wc -l)
+check "50 clients killed mid-read" vm-dev killers 50
+sleep 1
+check "then a full read is still valid" vm-dev size
+fds_after=$(ls /proc/"$KSYMSD_PID"/fd | wc -l)
+is "$fds_after" "$fds_before" "the daemon's fd count is unchanged"
+
+check "8 parallel readers" vm-dev parallel 8 "$T/par"
+same=0
+for i in 1 2 3 4 5 6 7; do cmp -s "$T/par.0" "$T/par.$i" && same=$((same + 1)); done
+is "$same" 7 "the 8 parallel readers got byte-identical images"
+
+# The daemon dies: clients get an error, the node goes; a new daemon serves.
+mkfifo "$T/go2"
+vm-dev orphan <"$T/go2" >"$T/orphan.out" &
+orphan_pid=$!
+exec 4>"$T/go2"
+_i=0
+while ! grep -q ready "$T/orphan.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+kill -9 "$KSYMSD_PID"
+wait "$KSYMSD_PID" 2>/dev/null
+sleep 0.2
+echo go >&4
+exec 4>&-
+wait "$orphan_pid"
+orc=$?
+is "$orc" 0 "a client whose daemon died gets an error ($(tail -n 1 "$T/orphan.out"))"
+check "the node is gone with the daemon" test ! -e /dev/ksyms
+if start_daemon; then ok "a restarted daemon creates /dev/ksyms again"
+else not_ok "a restarted daemon creates /dev/ksyms again"; fi
+check "and serves a valid image" vm-dev size
+
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
+is "$?" 0 "SIGTERM: ksymsd exits 0"
+check "and the node is removed" test ! -e /dev/ksyms
+diag "daemon log:" "$(cat "$T/ksymsd.log")"
+done_testing
