@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libksyms: the API of libksyms.h.
+ *
+ * The image is read once (image.c) and mapped read-only; the lookups are
+ * the daemon's own index (src/symindex.c, compiled in here and hidden), so
+ * a name or an address resolves exactly as KIOCGSYMBOL would resolve it on
+ * the same snapshot. The index is built on the first lookup: a caller that
+ * only wants the bytes (KIOCGADDR-style, or elf_begin on the memfd) pays
+ * nothing for it.
+ */
+#include "libksyms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <sys/ksyms.h>
+
+#include "image.h"
+#include "symindex.h"
+
+#define KSYMS_EXPORT __attribute__((visibility("default")))
+
+struct section {
+	const char *name;	/* in the image */
+	const char *module;	/* "vmlinux", or in ksyms.modnames */
+};
+
+struct ksyms {
+	int devfd;		/* what path opened, held: the BSD one-open rule */
+	int memfd;
+	size_t size;
+	void *map;
+
+	/* Built once by the first lookup; idx is published last (release),
+	 * so a reader that sees it sees everything else. */
+	pthread_mutex_t lock;
+	struct ks_symindex *idx;
+	int err;		/* errno of a failed build, sticky */
+	struct section *secs;
+	size_t nsecs;
+	const char *strtab;	/* the symbols' names, in the image */
+	char *modnames;		/* "fuse\0loop\0...": the owners of the sections */
+};
+
+KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
+{
+	struct ksyms *k;
+	int fd, r;
+
+	if (flags != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->devfd = k->memfd = -1;
+	fd = open(path ? path : KSYMS_DEVICE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	r = ksi_image_read(fd, &k->memfd, &k->size);
+	if (r < 0) {
+		errno = -r;
+		goto fail_fd;
+	}
+	/* Held, whatever it is: a device is the process's one open, and what
+	 * looks like a file may be libksyms-preload's stand-in for one, whose
+	 * close() would release the device behind it. */
+	k->devfd = fd;
+	k->map = mmap(NULL, k->size, PROT_READ, MAP_SHARED, k->memfd, 0);
+	if (k->map == MAP_FAILED) {
+		k->map = NULL;
+		goto fail;
+	}
+	r = pthread_mutex_init(&k->lock, NULL);
+	if (r) {
+		errno = r;
+		goto fail;
+	}
+	return k;
+
+fail_fd:
+	close(fd);
+fail:
+	r = errno;
+	if (k->map)
+		munmap(k->map, k->size);
+	if (k->memfd >= 0)
+		close(k->memfd);
+	if (k->devfd >= 0)
+		close(k->devfd);
+	free(k);
+	errno = r;
+	return NULL;
+}
+
+KSYMS_EXPORT void ksyms_close(struct ksyms *k)
+{
+	int saved = errno;
+
+	if (!k)
+		return;
+	ks_symindex_free(k->idx);
+	free(k->secs);
+	free(k->modnames);
+	pthread_mutex_destroy(&k->lock);
+	munmap(k->map, k->size);
+	close(k->memfd);
+	if (k->devfd >= 0)
+		close(k->devfd);
+	free(k);
+	errno = saved;
+}
+
+KSYMS_EXPORT size_t ksyms_size(const struct ksyms *k)
+{
+	return k->size;
+}
+
+KSYMS_EXPORT const void *ksyms_addr(const struct ksyms *k)
+{
+	return k->map;
+}
+
+KSYMS_EXPORT int ksyms_fd(const struct ksyms *k)
+{
+	return k->memfd;
+}
+
+/*
+ * The section names and their owners: "fuse:.text" belongs to fuse, a name
+ * without ':' to the kernel. symindex has checked the headers already;
+ * names are checked here against their string table.
+ */
+static int index_sections(struct ksyms *k)
+{
+	size_t shnum, shstrndx, len, used = 0;
+	const char *base = k->map, *strs;
+	GElf_Shdr sh, strsh;
+	Elf_Scn *scn;
+	Elf *elf;
+	int r = 0;
+
+	elf = elf_memory((char *)k->map, k->size);	/* only read: see symindex.c */
+	if (!elf)
+		return EINVAL;
+	if (elf_getshdrnum(elf, &shnum) || elf_getshdrstrndx(elf, &shstrndx) ||
+	    !(scn = elf_getscn(elf, shstrndx)) || !gelf_getshdr(scn, &strsh) ||
+	    strsh.sh_type != SHT_STRTAB || strsh.sh_size == 0 ||
+	    strsh.sh_offset > k->size || strsh.sh_size > k->size - strsh.sh_offset) {
+		r = EINVAL;
+		goto out;
+	}
+	strs = base + strsh.sh_offset;
+	if (strs[strsh.sh_size - 1] != '\0') {
+		r = EINVAL;
+		goto out;
+	}
+	k->secs = calloc(shnum, sizeof(*k->secs));
+	/* Each owner's name is shorter than the section name it comes from. */
+	k->modnames = malloc(strsh.sh_size);
+	if (!k->secs || !k->modnames) {
+		r = ENOMEM;
+		goto out;
+	}
+	k->nsecs = shnum;
+	for (size_t i = 1; i < shnum; i++) {
+		const char *colon;
+
+		if (!(scn = elf_getscn(elf, i)) || !gelf_getshdr(scn, &sh) ||
+		    sh.sh_name >= strsh.sh_size) {
+			r = EINVAL;
+			goto out;
+		}
+		k->secs[i].name = strs + sh.sh_name;
+		/* The names of the symbol table symindex uses: the first. */
+		if (sh.sh_type == SHT_SYMTAB && !k->strtab) {
+			GElf_Shdr ssh;
+			Elf_Scn *sscn = elf_getscn(elf, sh.sh_link);
+
+			if (!sscn || !gelf_getshdr(sscn, &ssh)) {
+				r = EINVAL;
+				goto out;
+			}
+			k->strtab = base + ssh.sh_offset;	/* bounds: symindex */
+		}
+		colon = strchr(k->secs[i].name, ':');
+		if (!colon) {
+			k->secs[i].module = "vmlinux";
+			continue;
+		}
+		len = (size_t)(colon - k->secs[i].name);
+		/* Consecutive sections mostly share an owner: share its copy. */
+		if (i > 1 && k->secs[i - 1].module != NULL &&
+		    strncmp(k->secs[i - 1].module, k->secs[i].name, len) == 0 &&
+		    k->secs[i - 1].module[len] == '\0') {
+			k->secs[i].module = k->secs[i - 1].module;
+			continue;
+		}
+		memcpy(k->modnames + used, k->secs[i].name, len);
+		k->modnames[used + len] = '\0';
+		k->secs[i].module = k->modnames + used;
+		used += len + 1;
+	}
+out:
+	elf_end(elf);
+	return r;
+}
+
+/* The lookup tables, built by the first caller; 0 or a positive errno. */
+static int ready(struct ksyms *k)
+{
+	struct ks_symindex *idx;
+	int r;
+
+	if (__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&k->lock);
+	r = k->err;
+	if (!k->idx && !r) {
+		/* symindex's checks first: it validates every header. */
+		r = -ks_symindex_new(k->map, k->size, &idx, NULL);
+		if (!r) {
+			r = index_sections(k);
+			if (r)
+				ks_symindex_free(idx);
+			else
+				__atomic_store_n(&k->idx, idx, __ATOMIC_RELEASE);
+		}
+		k->err = r;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
+static void fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
+		 struct ksyms_sym *out)
+{
+	bool located = s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE &&
+		       s->st_shndx < k->nsecs;
+
+	*out = (struct ksyms_sym){
+		.name = name,
+		.value = s->st_value,
+		.size = s->st_size,
+		.bind = GELF_ST_BIND(s->st_info),
+		.type = GELF_ST_TYPE(s->st_info),
+		.shndx = s->st_shndx,
+		.section = located ? k->secs[s->st_shndx].name : NULL,
+		.module = located ? k->secs[s->st_shndx].module : NULL,
+	};
+}
+
+KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksyms_sym *sym)
+{
+	GElf_Sym s;
+	int r;
+
+	r = ready(k);
+	if (!r)
+		r = -ks_symindex_lookup_name(k->idx, name, &s);
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	if (sym)
+		fill(k, &s, k->strtab + s.st_name, sym);
+	return 0;
+}
+
+KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_sym *sym,
+				   uint64_t *offset)
+{
+	const char *name;
+	uint64_t off;
+	GElf_Sym s;
+	int r;
+
+	r = ready(k);
+	if (!r)
+		r = -ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	if (sym)
+		fill(k, &s, name, sym);
+	if (offset)
+		*offset = off;
+	return 0;
+}
+
+KSYMS_EXPORT long ksyms_count(struct ksyms *k)
+{
+	int r = ready(k);
+
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	return (long)ks_symindex_count(k->idx);
+}

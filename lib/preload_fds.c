@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libksyms-preload: what becomes of the snapshots' descriptors after the
+ * open -- closes, duplicates, close_range, ioctls (preload.h).
+ *
+ * The program's descriptors are entries; ours (the device, a pending
+ * memfd) are hidden: a close() of one is refused, close_range() steps
+ * around them, and a dup2() onto one -- the program wants that number --
+ * takes it, after which we only forget it.
+ */
+#include "preload.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <sys/ksyms.h>
+
+#include "preload_state.h"
+
+void *ksp_forget(int fd)
+{
+	struct ksp_snap *ref = NULL;
+	struct ksp_entry *e;
+	bool fresh;
+	int memfd;
+
+	if (fd < 0)
+		return NULL;
+	pthread_mutex_lock(&ksp_lock);
+	e = ksp_find(fd);
+	if (e) {
+		ref = e->s;
+		*e = ksp_ents[--ksp_n_ents];
+	} else if (fd == ksp_pend_memfd) {
+		ref = ksp_unpend(&memfd, &fresh);	/* the real call closes memfd */
+	} else {
+		for (size_t i = 0; i < ksp_n_ents; i++)
+			if (ksp_ents[i].s->devfd == fd)
+				ksp_ents[i].s->devfd = -1;
+		if (ksp_pend && ksp_pend->devfd == fd)
+			ksp_pend->devfd = -1;
+	}
+	ksp_publish();
+	pthread_mutex_unlock(&ksp_lock);
+	return ref;
+}
+
+bool ksp_hidden(int fd)
+{
+	bool r;
+
+	if (fd < 0)
+		return false;
+	pthread_mutex_lock(&ksp_lock);
+	r = fd == ksp_pend_memfd || (ksp_pend && ksp_pend->devfd == fd);
+	for (size_t i = 0; i < ksp_n_ents && !r; i++)
+		r = ksp_ents[i].s->devfd == fd;
+	pthread_mutex_unlock(&ksp_lock);
+	return r;
+}
+
+void ksp_duped(int oldfd, int newfd)
+{
+	struct ksp_entry *e;
+	int err = errno;
+
+	pthread_mutex_lock(&ksp_lock);
+	e = ksp_find(oldfd);
+	/* Out of memory: newfd still reads the image, but its ioctls go to
+	 * the memfd (ENOTTY). */
+	if (e && ksp_reserve() == 0) {
+		e->s->refs++;
+		ksp_add(newfd, e->s);
+	}
+	pthread_mutex_unlock(&ksp_lock);
+	errno = err;
+}
+
+#ifdef HAVE_CLOSE_RANGE
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+#define MAX_HIDDEN 64
+
+/* close_range over a gap between our descriptors; a kernel without it
+ * (before 5.9) gets one close() per number, up to the descriptor limit,
+ * rather than a libc fallback that would not step around ours. */
+static int close_gap(int (*next_close_range)(unsigned, unsigned, int), unsigned first,
+		     unsigned last, int flags)
+{
+	struct rlimit rl;
+	int r;
+
+	if (next_close_range) {
+		r = next_close_range(first, last, flags);
+	} else {
+		errno = ENOSYS;
+		r = -1;
+	}
+
+	if (r == 0 || errno != ENOSYS)
+		return r;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur - 1 < last)
+		last = (unsigned)(rl.rlim_cur - 1);
+	for (unsigned fd = first; fd <= last && fd <= INT_MAX; fd++) {
+		syscall(SYS_close, (int)fd);
+		if (fd == last)
+			break;
+	}
+	return 0;
+}
+
+int ksp_close_range(unsigned first, unsigned last, int flags)
+{
+	int (*next_close_range)(unsigned, unsigned, int) = KSP_NEXT(close_range);
+	int hidden[MAX_HIDDEN], n_hidden = 0, r = 0, e = 0;
+	struct ksp_snap *gone[MAX_HIDDEN];
+	size_t n_gone = 0;
+	unsigned cur = first;
+
+	if (flags & CLOSE_RANGE_CLOEXEC) {	/* closes nothing now; ours are cloexec */
+		if (next_close_range)
+			return next_close_range(first, last, flags);
+		errno = ENOSYS;
+		return -1;
+	}
+	pthread_mutex_lock(&ksp_lock);
+	for (size_t i = 0; i < ksp_n_ents; i++) {
+		int d = ksp_ents[i].s->devfd;
+
+		if (d >= 0 && (unsigned)d >= first && (unsigned)d <= last && n_hidden < MAX_HIDDEN)
+			hidden[n_hidden++] = d;
+	}
+	if (ksp_pend && n_hidden + 2 <= MAX_HIDDEN) {
+		if (ksp_pend->devfd >= 0 && (unsigned)ksp_pend->devfd >= first && (unsigned)ksp_pend->devfd <= last)
+			hidden[n_hidden++] = ksp_pend->devfd;
+		if (ksp_pend_memfd >= 0 && (unsigned)ksp_pend_memfd >= first && (unsigned)ksp_pend_memfd <= last)
+			hidden[n_hidden++] = ksp_pend_memfd;
+	}
+	for (size_t i = 0; i < ksp_n_ents;) {
+		if ((unsigned)ksp_ents[i].fd >= first && (unsigned)ksp_ents[i].fd <= last &&
+		    n_gone < MAX_HIDDEN) {
+			gone[n_gone++] = ksp_ents[i].s;
+			ksp_ents[i] = ksp_ents[--ksp_n_ents];
+		} else {
+			i++;
+		}
+	}
+	ksp_publish();
+	pthread_mutex_unlock(&ksp_lock);
+
+	qsort(hidden, (size_t)n_hidden, sizeof(*hidden), cmp_int);
+	for (int i = 0; i < n_hidden && r == 0; i++) {
+		if ((unsigned)hidden[i] > cur)
+			r = close_gap(next_close_range, cur, (unsigned)hidden[i] - 1, flags);
+		cur = (unsigned)hidden[i] + 1;
+	}
+	if (r == 0 && cur <= last)
+		r = close_gap(next_close_range, cur, last, flags);
+	e = errno;
+	for (size_t i = 0; i < n_gone; i++)
+		ksp_put(gone[i]);
+	errno = e;
+	return r;
+}
+
+#endif
+
+int ksp_ioctl(int fd, unsigned long req, void *arg, int *ret)
+{
+	int (*next_ioctl)(int, unsigned long, ...);
+	struct ksp_snap *s;
+	struct ksp_entry *e;
+	int devfd;
+	void *p;
+
+	pthread_mutex_lock(&ksp_lock);
+	e = ksp_find(fd);
+	s = e ? e->s : NULL;
+	if (s)
+		s->refs++;
+	pthread_mutex_unlock(&ksp_lock);
+	if (!s)
+		return 0;
+
+	*ret = 0;
+	switch (req) {
+	case KIOCGSIZE_SIZE_T:
+	case KIOCGSIZE_INT:
+	case KIOCGADDR:
+		/* The device would fault on a bad pointer; NULL at least is
+		 * caught here. */
+		if (!arg) {
+			*ret = -1;
+			errno = EFAULT;
+		} else if (req == KIOCGSIZE_SIZE_T) {
+			*(size_t *)arg = s->size;
+		} else if (req == KIOCGSIZE_INT) {
+			if (s->size > INT_MAX) {
+				*ret = -1;
+				errno = EOVERFLOW;
+			} else {
+				*(int *)arg = (int)s->size;
+			}
+		} else {
+			pthread_mutex_lock(&ksp_lock);
+			if (!s->addr) {
+				p = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
+				if (p != MAP_FAILED)
+					s->addr = p;
+			}
+			if (s->addr) {
+				*(void **)arg = s->addr;
+			} else {
+				*ret = -1;	/* mmap's errno */
+			}
+			pthread_mutex_unlock(&ksp_lock);
+		}
+		break;
+	default:
+		pthread_mutex_lock(&ksp_lock);
+		devfd = s->devfd;
+		pthread_mutex_unlock(&ksp_lock);
+		if (devfd < 0) {
+			*ret = -1;
+			errno = ENXIO;	/* the program closed the device under us */
+			break;
+		}
+		next_ioctl = KSP_NEXT(ioctl);
+		*ret = next_ioctl(devfd, req, arg);
+	}
+	ksp_put(s);
+	return 1;
+}
