@@ -192,10 +192,5 @@ int main(int argc, char **argv)
 	ks_log_init("ksymsd", opts.debug);
 	if (dump_file)
 		return dump(opts.root, dump_file);
-#ifdef KS_NO_DAEMON
-	ks_err("this build has no device support yet; use --dump");
-	return EXIT_FAILURE;
-#else
 	return ks_daemon_run(&opts);
-#endif
 }

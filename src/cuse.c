@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The CUSE transport: a thin adapter from libfuse's cuse_lowlevel callbacks
+ * to device.c, which holds all the semantics (and their unit tests). Nothing
+ * here decides anything a test would want to check without a kernel.
+ */
+
+/* 31: an API level whose callback types are the same in every libfuse 3
+ * from 3.10 on (libfuse 3.19 made the CUSE ioctl's cmd unsigned, but only
+ * for FUSE_USE_VERSION >= 319). */
+#define FUSE_USE_VERSION 31
+
+#include <cuse_lowlevel.h>
+#include <fuse_lowlevel.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "daemon.h"
+#include "device.h"
+#include "log.h"
+#include "sdnotify.h"
+
+struct ks_cuse {
+	struct ks_device *dev;
+	size_t page_size;
+	const char *name, *root;	/* for log lines */
+};
+
+/* The caller's /proc is always the real one, even when --root names a
+ * fixture tree: the caller is a real process, only the kernel it asks about
+ * may be canned. The sysctls of the rule come from --root (device.c), as
+ * they belong to the kernel the snapshot describes. */
+#define CALLER_PROC_ROOT "/"
+
+static struct ks_cuse *cuse_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct ks_open *open_of(const struct fuse_file_info *fi)
+{
+	return (struct ks_open *)(uintptr_t)fi->fh;
+}
+
+static void ks_cuse_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Let read replies splice the snapshot's pages instead of copying
+	 * them through our memory (libcuse negotiates no capabilities, so
+	 * ask here). Where it cannot splice, libfuse copies. */
+	conn->want |= FUSE_CAP_SPLICE_WRITE;
+}
+
+/* Called after the kernel has processed our CUSE_INIT reply, which is when
+ * it creates /dev/<name>: the moment a service manager may call us ready. */
+static void ks_cuse_init_done(void *userdata)
+{
+	struct ks_cuse *c = userdata;
+	int ret;
+
+	ks_info("serving /dev/%s from %s", c->name, c->root);
+	ret = ks_sd_notify("READY=1");
+	if (ret < 0)
+		ks_warn("cannot notify the service manager: %s", strerror(-ret));
+}
+
+static void ks_cuse_open(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct ks_cuse *c = cuse_of(req);
+	struct ks_error err = { 0 };
+	struct ks_caller caller;
+	struct ks_open *o;
+	int ret;
+
+	/* ctx->pid is the calling thread's id; access.c maps it to the
+	 * process and reads its credentials. */
+	ret = ks_access_read_caller(CALLER_PROC_ROOT, fuse_req_ctx(req)->pid, &caller, &err);
+	if (ret < 0) {
+		/* A caller we cannot identify may not see addresses. */
+		if (ret == -ESRCH)
+			ks_debug("open refused: %s", err.msg);
+		else
+			ks_err("open refused: %s", err.msg);
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+
+	ret = ks_device_open(c->dev, &caller, &o, &err);
+	if (ret < 0) {
+		if (ret == -EPERM || ret == -EBUSY)
+			ks_debug("open by pid %d refused: %s", (int)caller.tgid, err.msg);
+		else if (ret == -ENOMEM)
+			ks_warn("open by pid %d refused: %s", (int)caller.tgid, err.msg);
+		else
+			ks_err("open by pid %d failed: %s", (int)caller.tgid, err.msg);
+		fuse_reply_err(req, -ret);
+		return;
+	}
+
+	fi->fh = (uintptr_t)o;
+	fi->direct_io = 1;	/* CUSE is always direct I/O; say so anyway */
+	fi->nonseekable = 1;	/* no effect on CUSE today, but it is the truth */
+	ks_debug("open by pid %d (tid %d, uid %u): %zu-byte snapshot", (int)caller.tgid,
+		 (int)caller.tid, (unsigned)caller.uid, ks_open_size(o));
+	/* -ENOENT: the open was interrupted and the kernel will send no
+	 * release for it, so drop it here. */
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		ks_device_release(o);
+}
+
+static void ks_cuse_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	struct ks_read r;
+	int ret;
+
+	/* off is always 0 under CUSE (relative to each read() call): the
+	 * cursor lives in the open. */
+	(void)off;
+	ret = ks_device_read(open_of(fi), size, &r);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (r.len == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	bv.buf[0].size = r.len;
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = r.fd;
+	bv.buf[0].pos = r.offset;
+	ret = fuse_reply_data(req, &bv, 0);
+	if (ret < 0 && ret != -ENOENT)	/* ENOENT: the reader was interrupted */
+		ks_err("read reply: %s", strerror(-ret));
+	/* The reference kept the memfd alive even if the client closed
+	 * meanwhile; the bytes are in the kernel's hands now. */
+	ks_device_read_done(&r);
+}
+
+static void ks_cuse_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	ks_device_release(open_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void ks_cuse_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *fi,
+			  unsigned flags, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct ks_cuse *c = cuse_of(req);
+	struct iovec in_iov[2], out_iov[1];
+	struct ks_ioctl_step st;
+	unsigned i;
+	int ret;
+
+	ret = ks_device_ioctl(open_of(fi), (unsigned)cmd, (uintptr_t)arg,
+			      (flags & FUSE_IOCTL_COMPAT) != 0, in_buf, in_bufsz, out_bufsz,
+			      c->page_size, &st);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (ret == KS_IOCTL_DONE) {
+		fuse_reply_ioctl(req, 0, st.data_len ? st.data : NULL, st.data_len);
+		return;
+	}
+	for (i = 0; i < st.n_in; i++)
+		in_iov[i] = (struct iovec){ (void *)(uintptr_t)st.in[i].addr, st.in[i].len };
+	for (i = 0; i < st.n_out; i++)
+		out_iov[i] = (struct iovec){ (void *)(uintptr_t)st.out[i].addr, st.out[i].len };
+	fuse_reply_ioctl_retry(req, st.n_in ? in_iov : NULL, st.n_in,
+			       st.n_out ? out_iov : NULL, st.n_out);
+}
+
+static const struct cuse_lowlevel_ops ks_cuse_ops = {
+	.init = ks_cuse_init,
+	.init_done = ks_cuse_init_done,
+	.open = ks_cuse_open,
+	.read = ks_cuse_read,
+	.release = ks_cuse_release,
+	.ioctl = ks_cuse_ioctl,
+};
+
+/* DEVNAME travels to the kernel as one "KEY=value" string of a
+ * NUL-separated list and names a node directly under /dev. */
+static bool valid_name(const char *name)
+{
+	size_t i;
+
+	if (!name[0] || strlen(name) > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (i = 0; name[i]; i++)
+		if (name[i] == '/' || name[i] <= ' ' || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Our own SIGTERM/SIGINT/SIGHUP handlers in place of libfuse's: they end the
+ * session the same way (fuse_session_exit() is async-signal-safe; libfuse's
+ * handler calls it too) and also record that we were asked to stop. The
+ * loop also ends when the kernel drops our channel (it refused the device,
+ * e.g. a CUSE device of that name exists, or an admin aborted the
+ * connection), and libfuse reports that as a clean 0: only the flag tells
+ * the two apart.
+ */
+static volatile sig_atomic_t stop_signal;
+static struct fuse_session *volatile signal_session;
+
+static void on_stop_signal(int sig)
+{
+	struct fuse_session *se = signal_session;
+
+	stop_signal = sig;
+	if (se)
+		fuse_session_exit(se);
+}
+
+static void set_stop_handlers(void (*handler)(int))
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa = { .sa_handler = handler };
+	size_t i;
+
+	/* No SA_RESTART: a blocked read of /dev/cuse must see EINTR. */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+int ks_daemon_run(const struct ks_daemon_opts *opts)
+{
+	struct ks_device_opts dopts = { 0 };
+	struct ks_cuse c = { 0 };
+	struct ks_error err = { 0 };
+	struct cuse_info ci = { 0 };
+	struct fuse_session *se;
+	const char *dev_info[1];
+	char devname[128];
+	char *argv[4];
+	char root[PATH_MAX], path[PATH_MAX];
+	long page;
+	int argc = 0, mt = 0, ret, status = 1;
+	const char *name = opts->name ? opts->name : "ksyms";
+
+	if (!valid_name(name)) {
+		ks_err("invalid device name '%s'", name);
+		return 1;
+	}
+	/* fuse_daemonize() changes to "/": resolve a relative --root first. */
+	if (!realpath(opts->root ? opts->root : "/", root)) {
+		ks_err("%s: %m", opts->root);
+		return 1;
+	}
+	c.name = name;
+	c.root = root;
+	page = sysconf(_SC_PAGESIZE);
+	c.page_size = page > 0 ? (size_t)page : 4096;
+
+	dopts.root = root;
+	dopts.max_opens = opts->max_opens;
+	dopts.max_memory = opts->max_memory;
+	ret = ks_device_new(&dopts, &c.dev, &err);
+	if (ret < 0) {
+		ks_err("%s", err.msg);
+		return 1;
+	}
+
+	snprintf(devname, sizeof(devname), "DEVNAME=%s", name);
+	dev_info[0] = devname;
+	ci.dev_info_argc = 1;
+	ci.dev_info_argv = dev_info;
+	/* Unrestricted: the NetBSD lookups carry a pointer to the name, which
+	 * only the retry protocol can follow. */
+	ci.flags = CUSE_UNRESTRICTED_IOCTL;
+
+	/* libfuse parses its own options: -f keeps us in the foreground, -d
+	 * turns on its request tracing (and implies -f). */
+	argv[argc++] = (char *)"ksymsd";
+	if (opts->foreground)
+		argv[argc++] = (char *)"-f";
+	if (opts->debug)
+		argv[argc++] = (char *)"-d";
+	argv[argc] = NULL;
+
+	/* The kernel refuses a second CUSE device of one name only after
+	 * accepting our channel; say so up front where we can. */
+	snprintf(path, sizeof(path), "/sys/class/cuse/%s", name);
+	if (access(path, F_OK) == 0) {
+		ks_err("a CUSE device named '%s' exists already (%s)", name, path);
+		goto out;
+	}
+
+	/* Opens /dev/cuse, installs libfuse's signal handlers (ours replace
+	 * the stop signals' below) and daemonizes unless -f. */
+	se = cuse_lowlevel_setup(argc, argv, &ci, &ks_cuse_ops, &mt, &c);
+	if (!se) {
+		ks_err("cannot create /dev/%s through CUSE (is the cuse module loaded?)", name);
+		goto out;
+	}
+	signal_session = se;
+	set_stop_handlers(on_stop_signal);
+
+	ret = mt ? fuse_session_loop_mt(se, 0) : fuse_session_loop(se);
+	if (ret < 0) {
+		ks_err("session loop: %s", strerror(-ret));
+	} else if (!stop_signal && ret == 0) {
+		/* (ret > 0: libfuse's own handler caught a stop signal that came
+		 * before ours were installed; libfuse >= 3.16 returns its number.) */
+		ks_err("the kernel closed the CUSE channel of /dev/%s (a device of "
+		       "that name may exist already)", name);
+	} else {
+		ks_debug("exiting on signal %d", stop_signal ? (int)stop_signal : ret);
+		status = 0;
+	}
+	/* The session is about to go: from now on the handler only records.
+	 * The kernel removes the node as soon as our channel closes. */
+	signal_session = NULL;
+	cuse_lowlevel_teardown(se);
+	set_stop_handlers(SIG_DFL);
+out:
+	ks_device_free(c.dev);
+	return status;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "access.h"
+#include "error.h"
+#include "snapshot.h"
+
+/*
+ * The semantics of /dev/ksyms without the transport: who may open, what a
+ * read returns, what each ioctl does. cuse.c only translates FUSE requests
+ * into these calls, so everything here can be unit tested without CUSE.
+ *
+ * All functions are thread-safe. Requests of one open may also run
+ * concurrently (libfuse's multi-threaded loop; two threads of the client
+ * sharing the fd): the cursor and the lazily built index have their own lock.
+ */
+struct ks_device;
+struct ks_open;
+
+struct ks_device_opts {
+	const char *root;	/* snapshot source and sysctls: "/" or a fixture tree */
+	unsigned max_opens;	/* opens held at once; 0 = no limit */
+	size_t max_memory;	/* bytes of snapshots held at once; 0 = no limit */
+};
+
+int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
+		  struct ks_error *err);
+/* Frees the device and any opens never released (the daemon exiting with
+ * clients attached gets no release requests). */
+void ks_device_free(struct ks_device *dev);
+
+/*
+ * Open for caller (facts from ks_access_read_caller()). Errors:
+ *   -EPERM   the caller may not see kernel addresses (the kallsyms rule with
+ *            <root>'s sysctls), or the snapshot read only zero addresses
+ *   -EBUSY   the caller's process (tgid) already has the device open
+ *   -ENOMEM  max_opens or max_memory reached, or out of memory
+ *   -ENXIO   the module set kept changing while the snapshot was taken
+ *   -EIO     anything else (err says what; log it)
+ */
+int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
+		   struct ks_open **out, struct ks_error *err);
+void ks_device_release(struct ks_open *o);
+
+size_t ks_open_size(const struct ks_open *o);
+pid_t ks_open_tgid(const struct ks_open *o);
+
+/*
+ * A read: the next len bytes at the open's cursor, as a range of the
+ * snapshot's memfd, so the transport can splice them. The cursor has
+ * already moved past them. snap is a reference that keeps the memfd alive
+ * while the reply is sent (the client may close meanwhile); drop it with
+ * ks_device_read_done(). len == 0 (snap NULL) is end of file.
+ */
+struct ks_read {
+	struct ks_snapshot *snap;
+	int fd;
+	off_t offset;
+	size_t len;
+};
+
+int ks_device_read(struct ks_open *o, size_t size, struct ks_read *r);
+void ks_device_read_done(struct ks_read *r);
+
+/*
+ * ioctls, driven the way CUSE's unrestricted ioctls work: the transport
+ * knows nothing of the commands. Each round it passes what it has fetched
+ * from the caller so far (in: the concatenation of the regions asked for in
+ * the previous round) and how much room it prepared for output; the device
+ * either asks for more (KS_IOCTL_RETRY: fetch step->in[], prepare
+ * step->out[], call again) or finishes (KS_IOCTL_DONE: write step->data
+ * across the out regions) or fails (-errno). The rounds carry no state:
+ * every call decides from in_len and out_len alone.
+ *
+ * Names are fetched without ever asking for bytes past the page that holds
+ * their end, since the kernel fails the whole request (EFAULT) when a fetch
+ * region touches an unmapped page: a name that ends just before one works.
+ */
+enum { KS_IOCTL_DONE = 0, KS_IOCTL_RETRY = 1 };
+
+struct ks_iov {
+	uint64_t addr;		/* in the caller's address space */
+	size_t len;
+};
+
+struct ks_ioctl_step {
+	struct ks_iov in[2];
+	unsigned n_in;
+	struct ks_iov out[1];
+	unsigned n_out;
+	unsigned char data[32];	/* for KS_IOCTL_DONE */
+	size_t data_len;
+};
+
+/* compat: the caller is a 32-bit process (FUSE_IOCTL_COMPAT). page_size is
+ * the kernel's (the caller's) page size. */
+int ks_device_ioctl(struct ks_open *o, unsigned cmd, uint64_t arg, bool compat,
+		    const void *in, size_t in_len, size_t out_len, size_t page_size,
+		    struct ks_ioctl_step *step);

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=sh
+# Not a test: what scripts/run shows on a host without CUSE. ksymsd serves
+# /dev/ksyms on Debian's kernel in the VM, and real tools read it.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. /usr/lib/ksymsd-vm/lib.sh
+
+show() {
+	diag "\$ $*"
+	diag "$("$@" 2>&1)"
+}
+
+ksymsd -f >"$T/ksymsd.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -c /dev/ksyms ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "ksymsd serves /dev/ksyms" test -c /dev/ksyms || done_testing
+show ls -l /dev/ksyms
+show vm-dev size
+if command -v llvm-readelf >/dev/null; then
+	llvm-readelf -s /dev/ksyms >"$T/readelf.out" 2>&1
+	diag "\$ llvm-readelf -s /dev/ksyms | head -n 12" "$(head -n 12 "$T/readelf.out")"
+	diag "\$ llvm-readelf -s /dev/ksyms | grep -m 5 'fuse:'" "$(grep -m 5 'FUNC.*fuse_' "$T/readelf.out")"
+	check "llvm-readelf reads the device" test -s "$T/readelf.out"
+fi
+kill -TERM "$pid"
+wait "$pid"
+done_testing
