@@ -21,23 +21,9 @@
 
 #include <sys/ksyms.h>
 
+#include "fdio.h"
+
 #define CHUNK (256u << 10)	/* a few FUSE reads per chunk, few round trips */
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Copy devfd to memfd until EOF; -EIO past limit (SIZE_MAX: none). */
 static int copy(int devfd, int memfd, char *buf, size_t limit, size_t *total)
@@ -57,7 +43,7 @@ static int copy(int devfd, int memfd, char *buf, size_t limit, size_t *total)
 			break;
 		if ((size_t)n > limit - done)
 			return -EIO;	/* longer than KIOCGSIZE said */
-		r = write_all(memfd, buf, (size_t)n);
+		r = ks_write_all(memfd, buf, (size_t)n);
 		if (r)
 			return r;
 		done += (size_t)n;

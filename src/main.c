@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "fdio.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -60,24 +61,6 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int dump(const char *root, const char *file)
 {
 	struct ks_snapshot_opts opts = { .root = root };
@@ -97,7 +80,7 @@ static int dump(const char *root, const char *file)
 		ks_snapshot_unref(snap);
 		return EXIT_FAILURE;
 	}
-	r = write_all(fd, ks_snapshot_data(snap), ks_snapshot_size(snap));
+	r = ks_write_all(fd, ks_snapshot_data(snap), ks_snapshot_size(snap));
 	if (r == 0 && !to_stdout && close(fd) < 0)
 		r = -errno;
 	else if (!to_stdout && r < 0)

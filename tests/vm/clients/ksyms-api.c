@@ -19,6 +19,8 @@
  */
 #include <errno.h>
 #include <gelf.h>
+
+#include "symsum.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,46 +28,6 @@
 #include <unistd.h>
 
 #include <libksyms.h>
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
-
-static long sum_elf(Elf *e, int print)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	long n = 0;
-
-	while ((scn = elf_nextscn(e, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			break;
-	if (!scn)
-		return -1;
-	Elf_Data *d = elf_getdata(scn, NULL);
-
-	for (size_t i = 1; d && i < sh.sh_size / sh.sh_entsize; i++) {
-		const char *name;
-		unsigned char v[8];
-		GElf_Sym s;
-
-		if (!gelf_getsym(d, (int)i, &s) || !(name = elf_strptr(e, sh.sh_link, s.st_name)))
-			return -1;
-		for (int k = 0; k < 8; k++)
-			v[k] = (unsigned char)(s.st_value >> (8 * k));
-		h = fnv(fnv(h, name, strlen(name) + 1), v, 8);
-		n++;
-	}
-	if (print)
-		printf("%ld %016" PRIx64 "\n", n, h);
-	return n;
-}
 
 /* Name occurrences in the kallsyms copy, for "unique" (a small table). */
 static size_t count_name(char **names, size_t n, const char *name)
@@ -152,11 +114,11 @@ int main(int argc, char **argv)
 	}
 	elf_version(EV_CURRENT);
 	e = elf_memory((char *)ksyms_addr(k), ksyms_size(k));
-	if (!e || sum_elf(e, 1) < 0)
+	if (!e || symsum_elf(e, 1) < 0)
 		return 1;
 	elf_end(e);
 	e = elf_begin(ksyms_fd(k), ELF_C_READ_MMAP, NULL);
-	printf("fd: %ld\n", e ? sum_elf(e, 0) : -1L);
+	printf("fd: %ld\n", e ? symsum_elf(e, 0) : -1L);
 	elf_end(e);
 	k2 = ksyms_open(path, 0);
 	printf("second open: %s\n", k2 ? "ok" : errno == EBUSY ? "EBUSY" : strerror(errno));

@@ -17,44 +17,7 @@
 
 #include <sys/ksyms.h>
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
-
-static int sum_elf(Elf *e)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t n = 0;
-
-	while ((scn = elf_nextscn(e, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			break;
-	if (!scn)
-		return -1;
-	Elf_Data *d = elf_getdata(scn, NULL);
-
-	for (size_t i = 1; d && i < sh.sh_size / sh.sh_entsize; i++) {
-		const char *name;
-		unsigned char v[8];
-		GElf_Sym s;
-
-		if (!gelf_getsym(d, (int)i, &s) || !(name = elf_strptr(e, sh.sh_link, s.st_name)))
-			return -1;
-		for (int k = 0; k < 8; k++)
-			v[k] = (unsigned char)(s.st_value >> (8 * k));
-		h = fnv(fnv(h, name, strlen(name) + 1), v, 8);
-		n++;
-	}
-	printf("%zu %016" PRIx64 "\n", n, h);
-	return 0;
-}
+#include "symsum.h"
 
 int main(int argc, char **argv)
 {
@@ -69,7 +32,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF || sum_elf(e) < 0) {
+	if (!e || elf_kind(e) != ELF_K_ELF || symsum_elf(e, 1) < 0) {
 		fprintf(stderr, "ksyms-elfmmap: %s: %s\n", path, elf_errmsg(-1));
 		return 1;
 	}

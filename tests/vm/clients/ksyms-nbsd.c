@@ -22,6 +22,8 @@
 
 #include <sys/ksyms.h>
 
+#include "symsum.h"
+
 #if UINTPTR_MAX == UINT64_MAX
 typedef Elf64_Ehdr Ehdr;
 typedef Elf64_Shdr Shdr;
@@ -46,15 +48,6 @@ static void *get(uint64_t off, uint64_t len)
 	return p;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
-
 /* The first global of that name in the table, NetBSD's answer. */
 static const Elf_Sym *first_global(const Elf_Sym *syms, size_t n, const char *strs,
 				   size_t strsz, const char *name)
@@ -71,7 +64,7 @@ int main(int argc, char **argv)
 	static const char *names[] = { "_text", "init_task", "jiffies", "_printk",
 				       "kallsyms_lookup_name", "fuse_conn_init" };
 	const char *path = argc > 1 ? argv[1] : KSYMS_DEVICE;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = SYMSUM_INIT;
 	const Elf_Sym *syms;
 	const char *strs;
 	size_t n, lookups = 0;
@@ -101,11 +94,7 @@ int main(int argc, char **argv)
 	strs = get(sh[sh[symtab].sh_link].sh_offset, sh[sh[symtab].sh_link].sh_size);
 	n = sh[symtab].sh_size / sizeof(Elf_Sym);
 	for (size_t k = 1; k < n; k++) {
-		unsigned char v[8];
-
-		for (int b = 0; b < 8; b++)
-			v[b] = (unsigned char)((uint64_t)syms[k].st_value >> (8 * b));
-		h = fnv(fnv(h, strs + syms[k].st_name, strlen(strs + syms[k].st_name) + 1), v, 8);
+		h = symsum_add(h, strs + syms[k].st_name, (uint64_t)syms[k].st_value);
 	}
 	printf("%zu %016" PRIx64 "\n", n - 1, h);
 
