@@ -106,8 +106,16 @@ static int probe(const char *mode, const char *dev, const char *extra)
 	if (pid == 0) {
 		setenv("LD_PRELOAD", getenv("KSYMS_PRELOAD_SO"), 1);
 		setenv("KSYMS_PRELOAD_DEVICE", dev, 1);
-		/* A sanitized probe loads libasan after the preload. */
-		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+		/* A sanitized probe loads libasan after the preload: keep the
+		 * caller's ASan options, but let that order pass. */
+		{
+			const char *o = getenv("ASAN_OPTIONS");
+			char opts[1024];
+
+			snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", o ? o : "",
+				 o && *o ? ":" : "");
+			setenv("ASAN_OPTIONS", opts, 1);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -173,6 +181,8 @@ static void test_fifo(void **state)
 	writer = fork();
 	if (writer == 0) {
 		signal(SIGPIPE, SIG_DFL);
+		/* Never outlive a probe that died before opening the FIFO. */
+		alarm(20);
 		fd = open(g.fifo, O_WRONLY);
 		for (size_t done = 0; fd >= 0 && done < g.size;) {
 			ssize_t w = write(fd, (const char *)g.bytes + done, g.size - done);
