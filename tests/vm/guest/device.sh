@@ -51,6 +51,13 @@ is "$(sed -n 's/^extra: //p' "$T/report")" 0 "the image has nothing kallsyms lac
 is "$(sed -n 's/^section owner mismatches: //p' "$T/report")" 0 "every symbol's section names its module"
 is "$(sed -n 's/^G order: //p' "$T/report")" "$(sed -n 's/^G want: //p' "$T/report")" \
 	"modules' symbols come in load order"
+# A valid ELF file by elfutils' standard (--debuginfo: all its sections are
+# NOBITS, like a separate debug file's; see src/elfimage.c).
+if command -v eu-elflint >/dev/null; then
+	check "eu-elflint passes the device image" eu-elflint --gnu-ld --debuginfo "$T/dev.img"
+else
+	skip "eu-elflint passes the device image" "eu-elflint not in the image"
+fi
 # The device serves what --dump builds from the same kallsyms: byte for byte.
 ksymsd --dump "$T/dump.img" 2>/dev/null
 cat /proc/kallsyms >"$T/kallsyms.after"
