@@ -142,7 +142,7 @@ KSYMS_EXPORT int ksyms_fd(const struct ksyms *k)
  */
 static int index_sections(struct ksyms *k)
 {
-	size_t shnum, shstrndx, len, used = 0;
+	size_t shnum, shstrndx, len, used = 0, need = 1;
 	const char *base = k->map, *strs;
 	GElf_Shdr sh, strsh;
 	Elf_Scn *scn;
@@ -164,9 +164,22 @@ static int index_sections(struct ksyms *k)
 		r = EINVAL;
 		goto out;
 	}
+	/* Room for every owner's name: headers may share a name (or a suffix
+	 * of one), so the string table's size is no bound. */
+	for (size_t i = 1; i < shnum; i++) {
+		const char *colon;
+
+		if (!(scn = elf_getscn(elf, i)) || !gelf_getshdr(scn, &sh) ||
+		    sh.sh_name >= strsh.sh_size) {
+			r = EINVAL;
+			goto out;
+		}
+		colon = strchr(strs + sh.sh_name, ':');
+		if (colon)
+			need += (size_t)(colon - (strs + sh.sh_name)) + 1;
+	}
 	k->secs = calloc(shnum, sizeof(*k->secs));
-	/* Each owner's name is shorter than the section name it comes from. */
-	k->modnames = malloc(strsh.sh_size);
+	k->modnames = malloc(need);
 	if (!k->secs || !k->modnames) {
 		r = ENOMEM;
 		goto out;

@@ -70,10 +70,11 @@ void ksp_duped(int oldfd, int newfd)
 	int err = errno;
 
 	pthread_mutex_lock(&ksp_lock);
-	e = ksp_find(oldfd);
-	/* Out of memory: newfd still reads the image, but its ioctls go to
+	/* Room first: growing the table moves the entries, e among them.
+	 * Out of memory: newfd still reads the image, but its ioctls go to
 	 * the memfd (ENOTTY). */
-	if (e && ksp_reserve() == 0) {
+	e = ksp_reserve() == 0 ? ksp_find(oldfd) : NULL;
+	if (e) {
 		e->s->refs++;
 		ksp_add(newfd, e->s);
 	}
@@ -145,10 +146,18 @@ int ksp_close_range(unsigned first, unsigned last, int flags)
 		if (ksp_pend_memfd >= 0 && (unsigned)ksp_pend_memfd >= first && (unsigned)ksp_pend_memfd <= last)
 			hidden[n_hidden++] = ksp_pend_memfd;
 	}
+	/* Dups share a snapshot: only its last reference needs putting
+	 * after the real call (which closes the device), and a process holds
+	 * few snapshots, so gone[] fills only with that many. */
 	for (size_t i = 0; i < ksp_n_ents;) {
+		struct ksp_snap *s = ksp_ents[i].s;
+
 		if ((unsigned)ksp_ents[i].fd >= first && (unsigned)ksp_ents[i].fd <= last &&
-		    n_gone < MAX_HIDDEN) {
-			gone[n_gone++] = ksp_ents[i].s;
+		    (s->refs > 1 || n_gone < MAX_HIDDEN)) {
+			if (s->refs > 1)
+				s->refs--;
+			else
+				gone[n_gone++] = s;
 			ksp_ents[i] = ksp_ents[--ksp_n_ents];
 		} else {
 			i++;

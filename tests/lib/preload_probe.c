@@ -233,6 +233,24 @@ static void mode_dup(void)
 	CHECK(close(fd3) == 0);
 	CHECK(count_fds() == before);
 
+	/* Many dups of the first entry: the table grows under them. */
+	{
+		int dups[40];
+
+		fd = open(dev, O_RDONLY);
+		CHECK(fd >= 0);
+		for (int i = 0; i < 40; i++) {
+			dups[i] = dup(fd);
+			CHECK(dups[i] >= 0);
+			CHECK(ioctl(dups[i], KIOCGSIZE, &size) == 0 && size == ref_size);
+		}
+		for (int i = 0; i < 40; i++)
+			CHECK(close(dups[i]) == 0);
+		CHECK(ioctl(fd, KIOCGSIZE, &size) == 0 && size == ref_size);
+		CHECK(close(fd) == 0);
+		CHECK(count_fds() == before);
+	}
+
 	/* closefrom/close_range: entries go, the hidden device with them. */
 	fd = open(dev, O_RDONLY);
 	CHECK(fd >= 0);
@@ -242,6 +260,18 @@ static void mode_dup(void)
 	CHECK(fd >= 0 && count_fds() == 5);
 	closefrom(3);
 	CHECK(count_fds() == 3);
+	/* ... however many entries there are. */
+	fd = open(dev, O_RDONLY);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 100; i++)
+		CHECK(dup(fd) >= 0);
+	closefrom(3);
+	CHECK(count_fds() == 3);
+	nul = open("/dev/null", O_RDONLY);
+	CHECK(nul >= 0);
+	CHECK(dup2(nul, 90) == 90);
+	CHECK(ioctl(90, KIOCGSIZE, &size) == -1 && errno == ENOTTY);
+	closefrom(3);
 	/* CLOSE_RANGE_CLOEXEC closes nothing. */
 	fd = open(dev, O_RDONLY);
 	CHECK(fd >= 0 && close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) == 0);

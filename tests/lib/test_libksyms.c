@@ -477,6 +477,61 @@ static void test_fifo(void **state)
 	unlink(path);
 }
 
+/*
+ * Section names are only offsets into .shstrtab, and any number of headers
+ * may share one (a string table may also share suffixes): the owners'
+ * copies must not be sized by the table. Alternate every section between
+ * two long "module:" names in a table holding just those two.
+ */
+static void test_shared_section_names(void **state)
+{
+	static const char a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:.text";
+	static const char b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:.data";
+	unsigned char *img = malloc(g.size);
+	struct ksyms_sym got;
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, str;
+	char path[4300];
+	struct ksyms *k;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(img);
+	memcpy(img, g.bytes, g.size);
+	memcpy(&eh, img, sizeof(eh));
+	assert_true(eh.e_shnum > 8 && eh.e_shstrndx < eh.e_shnum);
+	memcpy(&str, img + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(str), sizeof(str));
+	assert_true(str.sh_size >= 1 + sizeof(a) + sizeof(b));
+	img[str.sh_offset] = '\0';
+	memcpy(img + str.sh_offset + 1, a, sizeof(a));
+	memcpy(img + str.sh_offset + 1 + sizeof(a), b, sizeof(b));
+	str.sh_size = 1 + sizeof(a) + sizeof(b);
+	memcpy(img + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(str), &str, sizeof(str));
+	for (size_t i = 1; i < eh.e_shnum; i++) {
+		unsigned char *p = img + eh.e_shoff + i * sizeof(sh);
+
+		memcpy(&sh, p, sizeof(sh));
+		sh.sh_name = (i & 1) ? 1 : 1 + sizeof(a);
+		memcpy(p, &sh, sizeof(sh));
+	}
+	snprintf(path, sizeof(path), "%s/shared-names.elf", g.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, g.size, f), g.size);
+	assert_int_equal(fclose(f), 0);
+	free(img);
+
+	k = ksyms_open(path, 0);
+	assert_non_null(k);
+	assert_int_equal(ksyms_count(k), g.n);
+	assert_int_equal(ksyms_lookup_name(k, "fuse_do_ioctl", &got), 0);
+	assert_non_null(got.module);
+	assert_true(strcmp(got.module, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") == 0 ||
+		    strcmp(got.module, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") == 0);
+	ksyms_close(k);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_aliases_and_random),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_shared_section_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
