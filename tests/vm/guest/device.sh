@@ -13,7 +13,7 @@ done
 
 # start_daemon: ksymsd in the foreground, in the background; wait for the node.
 start_daemon() {
-	ksymsd -f >"$T/ksymsd.log" 2>&1 &
+	ksymsd -f "$@" >>"$T/ksymsd.log" 2>&1 &
 	KSYMSD_PID=$!
 	_i=0
 	while [ ! -c /dev/ksyms ] && [ "$_i" -lt 200 ]; do
@@ -146,5 +146,26 @@ kill -TERM "$KSYMSD_PID"
 wait "$KSYMSD_PID"
 is "$?" 0 "SIGTERM: ksymsd exits 0"
 check "and the node is removed" test ! -e /dev/ksyms
+
+# Past a limit: ENOMEM for the newcomer, and everyone else keeps being served.
+start_daemon --max-opens 1 || bail "ksymsd --max-opens 1 did not start"
+mkfifo "$T/go3"
+vm-dev hold "$T/held2.img" <"$T/go3" >"$T/hold2.out" &
+hold_pid=$!
+exec 5>"$T/go3"
+_i=0
+while ! grep -q held "$T/hold2.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+vm-dev size >"$T/over.out" 2>&1
+is "$(head -n 1 "$T/over.out")" "open: ENOMEM" "past --max-opens, an open fails with ENOMEM"
+echo go >&5
+exec 5>&-
+wait "$hold_pid"
+is "$?" 0 "the open within the limit reads its whole image meanwhile"
+check "after it closes, a new open succeeds" vm-dev size
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
 diag "daemon log:" "$(cat "$T/ksymsd.log")"
 done_testing
