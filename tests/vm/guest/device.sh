@@ -23,6 +23,15 @@ start_daemon() {
 	[ -c /dev/ksyms ]
 }
 
+# wait_for WORD FILE: until a background client has printed WORD (10 s).
+wait_for() {
+	_i=0
+	while ! grep -q "$1" "$2" 2>/dev/null && [ "$_i" -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+
 if start_daemon; then
 	ok "ksymsd creates /dev/ksyms, a character device"
 else
@@ -76,11 +85,7 @@ mkfifo "$T/go"
 vm-dev hold "$T/held.img" <"$T/go" >"$T/hold.out" &
 hold_pid=$!
 exec 3>"$T/go"
-_i=0
-while ! grep -q held "$T/hold.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_for held "$T/hold.out"
 modprobe loop
 vm-dev cat "$T/new.img" >/dev/null
 echo go >&3
@@ -124,11 +129,7 @@ mkfifo "$T/go2"
 vm-dev orphan <"$T/go2" >"$T/orphan.out" &
 orphan_pid=$!
 exec 4>"$T/go2"
-_i=0
-while ! grep -q ready "$T/orphan.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_for ready "$T/orphan.out"
 kill -9 "$KSYMSD_PID"
 wait "$KSYMSD_PID" 2>/dev/null
 sleep 0.2
@@ -153,11 +154,7 @@ mkfifo "$T/go3"
 vm-dev hold "$T/held2.img" <"$T/go3" >"$T/hold2.out" &
 hold_pid=$!
 exec 5>"$T/go3"
-_i=0
-while ! grep -q held "$T/hold2.out" 2>/dev/null && [ "$_i" -lt 200 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_for held "$T/hold2.out"
 vm-dev size >"$T/over.out" 2>&1
 is "$(head -n 1 "$T/over.out")" "open: ENOMEM" "past --max-opens, an open fails with ENOMEM"
 echo go >&5
