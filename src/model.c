@@ -370,7 +370,6 @@ void ks_model_release(struct ks_model *m)
 		free(m->owners[i].regions);
 	free(m->owners);
 	free(m->syms);
-	free(m->strings);
 	memset(m, 0, sizeof(*m));
 }
 

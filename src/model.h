@@ -73,7 +73,6 @@ struct ks_model {
 	size_t n_owners;
 	struct ks_sym *syms;	/* grouped by owner, owners in order, file order within */
 	size_t n_syms;
-	char *strings;		/* arena for names the model made (region names) */
 	size_t n_locals;	/* how many syms have STB_LOCAL */
 };
 
@@ -87,7 +86,8 @@ int ks_target_from_machine(const char *uname_m, struct ks_target *t);
 
 /*
  * Build the model from a parsed kallsyms and the module list read around it.
- * Symbols keep pointing into ks's text: ks must outlive the model.
+ * Names point into ks's text and module region names into mods: both must
+ * outlive the model.
  */
 int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 		   const struct ks_modlist *mods, const struct ks_target *target,
