@@ -44,6 +44,7 @@
 #include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -328,54 +329,140 @@ static int out_close(struct out *o, const struct image *img, struct ks_error *er
 	return o->err ? ks_error_set(err, o->err, "elfimage: write: %s", strerror(o->err)) : 0;
 }
 
-/* Tail-merge each bucket with its own dwelf_strtab; stream .strtab out. */
-static int write_strtab(struct image *img, int fd, struct ks_error *err)
+/*
+ * Tail-merging a run of buckets [b0, b1) into one buffer: for the two halves
+ * of the buckets at once, one on a second thread (dwelf_strtab is most of
+ * an image's cost, and the tables are independent). name_off of each entry
+ * is set relative to the buffer's start; the caller adds where it lands.
+ */
+struct merge {
+	struct image *img;
+	unsigned int b0, b1;
+	size_t e0;		/* the first arena entry of bucket b0 */
+	const char *name;	/* and where its name is in the arena */
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static bool merge_append(struct merge *mg, const void *p, size_t len)
 {
+	if (len > mg->cap - mg->len) {
+		size_t cap = (mg->cap + len) * 2;
+		char *grown = realloc(mg->buf, cap);
+
+		if (!grown)
+			return false;
+		mg->buf = grown;
+		mg->cap = cap;
+	}
+	memcpy(mg->buf + mg->len, p, len);
+	mg->len += len;
+	return true;
+}
+
+static void *merge_run(void *arg)
+{
+	struct merge *mg = arg;
+	struct image *img = mg->img;
 	Dwelf_Strent **ents = malloc((img->biggest + 1) * sizeof(*ents));
-	const char *name = img->arena;
+	const char *name = mg->name;
+	size_t from = mg->e0;
 	Dwelf_Strtab *st = NULL;
-	struct out o = { .buf = NULL };
-	size_t from = 0;
 	Elf_Data d;
 
-	if (!ents || out_open(&o, fd, img->stroff, ELF_T_BYTE, 1))
-		goto nomem;
-	*(char *)out_take(&o, img, 1) = '\0';
-	img->strtab_size = 1;
-	for (unsigned int b = 0; b < STR_BUCKETS; from = img->bucket_end[b++]) {
+	if (!ents)
+		goto fail;
+	for (unsigned int b = mg->b0; b < mg->b1; from = img->bucket_end[b++]) {
 		size_t to = img->bucket_end[b];
+		bool ok;
 
 		if (to == from)
 			continue;
 		/* No null entry: byte 0 of .strtab is the one "". */
 		if (!(st = dwelf_strtab_init(false)))
-			goto nomem;
+			goto fail;
 		for (size_t j = from; j < to; name += img->lens[j++] + 1)
 			if (!(ents[j - from] = dwelf_strtab_add_len(st, name, img->lens[j] + 1)))
-				goto nomem;
+				goto fail;
 		if (!dwelf_strtab_finalize(st, &d))
-			goto nomem;
-		if (d.d_size > o.cap) {
-			out_flush(&o, img);
-			out_write(&o, d.d_buf, d.d_size);
-		} else {
-			memcpy(out_take(&o, img, d.d_size), d.d_buf, d.d_size);
-		}
-		free(d.d_buf);
+			goto fail;
 		for (size_t j = from; j < to; j++)
-			img->name_off[img->order[j]] = img->strtab_size + dwelf_strent_off(ents[j - from]);
+			img->name_off[img->order[j]] = (uint32_t)(mg->len + dwelf_strent_off(ents[j - from]));
+		ok = merge_append(mg, d.d_buf, d.d_size);
+		free(d.d_buf);
 		dwelf_strtab_free(st);
 		st = NULL;
-		img->strtab_size += d.d_size;
+		if (!ok)
+			goto fail;
 	}
 	free(ents);
-	return out_close(&o, img, err);
-nomem:
+	return NULL;
+fail:
 	if (st)
 		dwelf_strtab_free(st);
 	free(ents);
-	out_close(&o, img, NULL);
-	return ks_error_set(err, ENOMEM, "elfimage: string table");
+	mg->failed = true;
+	return NULL;
+}
+
+/* Below this many names a second thread costs more than it saves. */
+#define STR_PARALLEL_MIN 16384
+
+/* .strtab: "" then both halves' merged names, streamed into the fd. */
+static int write_strtab(struct image *img, int fd, struct ks_error *err)
+{
+	size_t total = img->bucket_end[STR_BUCKETS - 1], half = 0;
+	struct merge mg[2] = { { .img = img }, { .img = img } };
+	unsigned int split = STR_BUCKETS;
+	struct out o = { .buf = NULL };
+	bool threaded = false;
+	pthread_t worker;
+	int r;
+
+	/* Split where the first half holds about half of the names. */
+	if (total >= STR_PARALLEL_MIN) {
+		for (split = 0; split < STR_BUCKETS && img->bucket_end[split] < total / 2; split++)
+			;
+		split++;
+	}
+	mg[0] = (struct merge){ .img = img, .b0 = 0, .b1 = split, .e0 = 0, .name = img->arena };
+	mg[1] = (struct merge){ .img = img, .b0 = split, .b1 = STR_BUCKETS };
+	if (split < STR_BUCKETS) {
+		mg[1].e0 = img->bucket_end[split - 1];
+		for (size_t j = 0; j < mg[1].e0; j++)
+			half += img->lens[j] + 1u;
+		mg[1].name = img->arena + half;
+		threaded = pthread_create(&worker, NULL, merge_run, &mg[1]) == 0;
+	}
+	merge_run(&mg[0]);
+	if (split < STR_BUCKETS) {
+		if (threaded)
+			pthread_join(worker, NULL);
+		else
+			merge_run(&mg[1]);
+	}
+	if (mg[0].failed || mg[1].failed) {
+		r = ks_error_set(err, ENOMEM, "elfimage: string table");
+		goto out;
+	}
+	/* Place the halves after the leading NUL. */
+	for (size_t j = 0; j < total; j++)
+		img->name_off[img->order[j]] += (uint32_t)(1 + (j < mg[1].e0 || split == STR_BUCKETS ? 0 : mg[0].len));
+	r = out_open(&o, fd, img->stroff, ELF_T_BYTE, 1);
+	if (r < 0) {
+		r = ks_error_set(err, ENOMEM, "elfimage: string table");
+		goto out;
+	}
+	out_write(&o, "", 1);
+	out_write(&o, mg[0].buf, mg[0].len);
+	out_write(&o, mg[1].buf, mg[1].len);
+	img->strtab_size = 1 + mg[0].len + mg[1].len;
+	r = out_close(&o, img, err);
+out:
+	free(mg[0].buf);
+	free(mg[1].buf);
+	return r;
 }
 
 static inline void put_sym(void *p, bool is64, uint32_t name, uint64_t value,
