@@ -33,7 +33,8 @@
  * the reversed strings, a cache miss a level. A name can only be the tail of
  * another if both end in the same bytes, so names are split into buckets by
  * a hash of their last STR_KEY bytes and each bucket gets its own small
- * dwelf_strtab, one after the other; the results are concatenated. Only
+ * dwelf_strtab; the two halves of the buckets are merged on two threads and
+ * the results concatenated, in bucket order either way. Only
  * names shorter than STR_KEY can miss a sharing (0.2% of .strtab for 6.18).
  * The names are first copied into an arena bucket by bucket, read in model
  * order: fed to dwelf straight from the kallsyms text, random access to it
