@@ -31,6 +31,9 @@ struct ks_kallsyms {
 	struct ks_rawsym *syms;	/* in file order */
 	size_t n_syms;
 	bool all_zero;		/* every address is 0: the reader may not see them */
+	bool unchanged;		/* equal to the expected text, and not parsed */
+	char *raw;		/* unparsed copy (keep_raw), malloc'd */
+	size_t raw_len;
 };
 
 /*
@@ -43,13 +46,27 @@ int ks_kallsyms_parse(struct ks_kallsyms *ks, char *text, size_t len, struct ks_
 /* Work to do on the calling thread while the text is being read. */
 typedef int (*ks_meanwhile_fn)(void *arg, struct ks_error *err);
 
+struct ks_kallsyms_read_opts {
+	ks_meanwhile_fn meanwhile;	/* run on this thread during the read */
+	void *meanwhile_arg;
+	/* A text read before: if the file is exactly this, it is not parsed
+	 * (ks->unchanged, no syms). */
+	const char *expect;
+	size_t expect_len;
+	bool keep_raw;		/* when parsed, keep an unparsed copy in ks->raw */
+};
+
 /*
  * Read and parse the file at path (normally /proc/kallsyms). A thread reads
- * while this one runs meanwhile(arg) (if not NULL) and then parses what has
- * arrived. An error from meanwhile is returned as is.
+ * while this one runs opts->meanwhile (if any) and then parses what has
+ * arrived. An error from meanwhile is returned as is. opts may be NULL.
  */
-int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path, ks_meanwhile_fn meanwhile,
-		     void *arg, struct ks_error *err);
+int ks_kallsyms_read(struct ks_kallsyms *ks, const char *path,
+		     const struct ks_kallsyms_read_opts *opts, struct ks_error *err);
+
+/* Parse a text that ks_kallsyms_read left unparsed (ks->unchanged), keeping
+ * an unparsed copy in ks->raw if asked. Nothing to do otherwise. */
+int ks_kallsyms_parse_unchanged(struct ks_kallsyms *ks, bool keep_raw, struct ks_error *err);
 
 /* Read all of fd into a malloc'd, NUL-terminated buffer. For procfs and sysfs,
  * which hand out at most a page per read() and report no size. */

@@ -37,15 +37,21 @@
  * The last image built and what it was built from. An image is a pure
  * function of the kallsyms text, the module sections and the target, so
  * when a new read finds the same inputs, the sealed image is shared instead
- * of built again: the kernel's own formatting of kallsyms is then nearly
+ * of built again. The text is compared as it is read, and left unparsed
+ * when it matches: the kernel's own formatting of kallsyms is then nearly
  * the whole cost of an open.
  */
-struct ks_snapshot_cache {
-	pthread_mutex_t lock;
-	char *text;			/* parsed (NUL-separated) kallsyms text */
-	size_t text_len;
+struct cache_entry {
+	atomic_uint refs;
+	char *raw;			/* the kallsyms text, unparsed */
+	size_t raw_len;
 	struct ks_modlist mods;		/* with sections */
 	struct ks_snapshot *snap;
+};
+
+struct ks_snapshot_cache {
+	pthread_mutex_t lock;
+	struct cache_entry *cur;	/* under lock; NULL until the first build */
 	unsigned long hits, misses;
 };
 
@@ -143,42 +149,61 @@ static bool modlists_equal(const struct ks_modlist *a, const struct ks_modlist *
 	return true;
 }
 
-/* A reference to the cached image if it was built from these inputs. */
-static bool cache_lookup(struct ks_snapshot_cache *c, const struct ks_kallsyms *ks,
-			 const struct ks_modlist *mods, struct ks_snapshot **out)
+static void cache_entry_unref(struct cache_entry *e)
 {
-	bool hit;
+	if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	free(e->raw);
+	ks_modlist_release(&e->mods);
+	ks_snapshot_unref(e->snap);
+	free(e);
+}
+
+/* The current entry, referenced: it stays valid while another open
+ * replaces it. */
+static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
+{
+	struct cache_entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	hit = c->snap && c->text_len == ks->text_len &&
-	      memcmp(c->text, ks->text, ks->text_len) == 0 && modlists_equal(&c->mods, mods);
-	if (hit)
-		*out = ks_snapshot_ref(c->snap);
+	e = c->cur;
+	if (e)
+		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+static void cache_count(struct ks_snapshot_cache *c, bool hit)
+{
+	pthread_mutex_lock(&c->lock);
 	c->hits += hit;
 	c->misses += !hit;
 	pthread_mutex_unlock(&c->lock);
-	return hit;
 }
 
 /* Remember a new image, taking over the inputs it was built from. */
 static void cache_store(struct ks_snapshot_cache *c, struct ks_kallsyms *ks,
 			struct ks_modlist *mods, struct ks_snapshot *snap)
 {
-	char *text = malloc(ks->text_len + 1);
+	struct cache_entry *e, *old;
 
-	if (!text)
+	if (!ks->raw)
+		return;
+	e = calloc(1, sizeof(*e));
+	if (!e)
 		return;		/* no cache this time: not an error */
-	memcpy(text, ks->text, ks->text_len);
-	pthread_mutex_lock(&c->lock);
-	free(c->text);
-	ks_modlist_release(&c->mods);
-	ks_snapshot_unref(c->snap);
-	c->text = text;
-	c->text_len = ks->text_len;
-	c->mods = *mods;
+	atomic_init(&e->refs, 1);
+	e->raw = ks->raw;
+	e->raw_len = ks->raw_len;
+	ks->raw = NULL;
+	e->mods = *mods;
 	memset(mods, 0, sizeof(*mods));
-	c->snap = ks_snapshot_ref(snap);
+	e->snap = ks_snapshot_ref(snap);
+	pthread_mutex_lock(&c->lock);
+	old = c->cur;
+	c->cur = e;
 	pthread_mutex_unlock(&c->lock);
+	cache_entry_unref(old);
 }
 
 struct ks_snapshot_cache *ks_snapshot_cache_new(void)
@@ -194,9 +219,7 @@ void ks_snapshot_cache_free(struct ks_snapshot_cache *c)
 {
 	if (!c)
 		return;
-	free(c->text);
-	ks_modlist_release(&c->mods);
-	ks_snapshot_unref(c->snap);
+	cache_entry_unref(c->cur);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -240,18 +263,27 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 {
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
 	struct modules_job job = { root, &mods };
+	struct ks_kallsyms_read_opts ropts = {
+		.meanwhile = read_modules,	/* while the kernel formats kallsyms */
+		.meanwhile_arg = &job,
+		.keep_raw = cache != NULL,
+	};
+	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
 	struct ks_kallsyms ks = { 0 };
 	struct ks_model model = { 0 };
 	char path[4096];
 	size_t size;
 	int fd = -1, r;
 
+	if (cached) {
+		ropts.expect = cached->raw;
+		ropts.expect_len = cached->raw_len;
+	}
 	r = ks_modlist_read_set(&before, root, err);
 	if (r < 0)
-		return r;
-	/* The modules' sections are read while the kernel formats kallsyms. */
+		goto out;
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	r = ks_kallsyms_read(&ks, path, read_modules, &job, err);
+	r = ks_kallsyms_read(&ks, path, &ropts, err);
 	if (r < 0)
 		goto out;
 	if (ks.all_zero) {
@@ -270,8 +302,21 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 		r = -EAGAIN;
 		goto out;
 	}
-	if (cache && cache_lookup(cache, &ks, &mods, out))
-		goto out;
+	if (cache) {
+		/* The same text (left unparsed) and the same sections: share. */
+		bool hit = ks.unchanged && modlists_equal(&cached->mods, &mods);
+
+		cache_count(cache, hit);
+		if (hit) {
+			*out = ks_snapshot_ref(cached->snap);
+			goto out;
+		}
+		r = ks_kallsyms_parse_unchanged(&ks, true, err);
+		if (r < 0) {
+			ks_error_prefix(err, "%s", path);
+			goto out;
+		}
+	}
 	r = ks_model_build(&model, &ks, &mods, target, err);
 	if (r < 0)
 		goto out;
@@ -301,6 +346,7 @@ out:
 	ks_modlist_release(&mods);
 	ks_modlist_release(&before);
 	ks_modlist_release(&after);
+	cache_entry_unref(cached);
 	return r;
 }
 

@@ -165,7 +165,7 @@ static void test_debian_capture(void **state)
 	size_t tagged = 0, fuse = 0;
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-a/proc/kallsyms"), NULL, NULL,
+	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-a/proc/kallsyms"), NULL,
 					  &err), 0);
 	assert_int_equal(ks.n_syms, 101953);
 	for (size_t i = 0; i < ks.n_syms; i++) {
@@ -188,7 +188,7 @@ static void test_host_capture(void **state)
 	const struct ks_rawsym *last;
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, fixture("host-6.18/state-a/proc/kallsyms"), NULL, NULL,
+	assert_int_equal(ks_kallsyms_read(&ks, fixture("host-6.18/state-a/proc/kallsyms"), NULL,
 					  &err), 0);
 	assert_int_equal(ks.n_syms, 122153);
 	last = &ks.syms[ks.n_syms - 1];
@@ -204,7 +204,7 @@ static void test_unprivileged_capture_is_all_zero(void **state)
 
 	(void)state;
 	assert_int_equal(ks_kallsyms_read(&ks, fixture("debian-6.1/state-c-unprivileged/proc/kallsyms"),
-					  NULL, NULL, NULL), 0);
+					  NULL, NULL), 0);
 	assert_true(ks.all_zero);
 	ks_kallsyms_release(&ks);
 }
@@ -215,7 +215,7 @@ static void test_missing_file(void **state)
 	struct ks_error err = { 0 };
 
 	(void)state;
-	assert_int_equal(ks_kallsyms_read(&ks, "/nonexistent/kallsyms", NULL, NULL, &err), -ENOENT);
+	assert_int_equal(ks_kallsyms_read(&ks, "/nonexistent/kallsyms", NULL, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "/nonexistent/kallsyms"));
 }
 
@@ -268,6 +268,69 @@ static void test_read_all_grows(void **state)
 	free(text);
 }
 
+/* A text equal to the expected one is not parsed; any difference is. */
+static void test_expect_and_keep_raw(void **state)
+{
+	const char *path = fixture("mini/proc/kallsyms");
+	struct ks_kallsyms_read_opts o = { .keep_raw = true };
+	struct ks_kallsyms ks, again;
+	char *raw, *edited;
+	size_t len;
+	int fd = open(path, O_RDONLY);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ks_read_all(fd, &raw, &len, NULL), 0);
+	close(fd);
+
+	/* No expectation: parsed, with an unparsed copy identical to the file. */
+	assert_int_equal(ks_kallsyms_read(&ks, path, &o, NULL), 0);
+	assert_false(ks.unchanged);
+	assert_int_equal(ks.n_syms, 33);
+	assert_int_equal(ks.raw_len, len);
+	assert_memory_equal(ks.raw, raw, len);
+
+	/* Expecting exactly that text: left unparsed. */
+	o.expect = ks.raw;
+	o.expect_len = ks.raw_len;
+	assert_int_equal(ks_kallsyms_read(&again, path, &o, NULL), 0);
+	assert_true(again.unchanged);
+	assert_null(again.syms);
+	assert_null(again.raw);
+	/* ... until asked: then parsed as usual, with its copy. */
+	assert_int_equal(ks_kallsyms_parse_unchanged(&again, true, NULL), 0);
+	assert_false(again.unchanged);
+	assert_int_equal(again.n_syms, 33);
+	assert_memory_equal(again.raw, raw, len);
+	ks_kallsyms_release(&again);
+
+	/* One byte different, a shorter and a longer expectation: parsed. */
+	edited = malloc(len + 1);
+	memcpy(edited, raw, len + 1);
+	edited[len / 2] ^= 1;
+	o.expect = edited;
+	o.expect_len = len;
+	assert_int_equal(ks_kallsyms_read(&again, path, &o, NULL), 0);
+	assert_false(again.unchanged);
+	assert_int_equal(again.n_syms, 33);
+	ks_kallsyms_release(&again);
+	o.expect = raw;
+	o.expect_len = len - 1;
+	assert_int_equal(ks_kallsyms_read(&again, path, &o, NULL), 0);
+	assert_false(again.unchanged);
+	assert_int_equal(again.n_syms, 33);
+	ks_kallsyms_release(&again);
+	o.expect_len = len + 1;	/* raw has its NUL there */
+	assert_int_equal(ks_kallsyms_read(&again, path, &o, NULL), 0);
+	assert_false(again.unchanged);
+	assert_int_equal(again.n_syms, 33);
+	ks_kallsyms_release(&again);
+
+	free(edited);
+	free(raw);
+	ks_kallsyms_release(&ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_unprivileged_capture_is_all_zero),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_read_all_grows),
+		cmocka_unit_test(test_expect_and_keep_raw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static void build(struct built *b, const char *root_rel)
 
 	snprintf(root, sizeof(root), "%s", fixture(root_rel));
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	if (ks_kallsyms_read(&b->ks, path, NULL, NULL, &err) < 0)
+	if (ks_kallsyms_read(&b->ks, path, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	if (ks_modlist_read(&b->mods, root, &err) < 0)
 		fail_msg("%s", err.msg);
