@@ -140,7 +140,7 @@ static void test_sysctl_values(void **state)
 	assert_non_null(strstr(err.msg, "perf_event_paranoid"));
 
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/perf_event_paranoid"), "2"), 0);
-	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/kptr_restrict"), ""), 0);
+	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/kptr_restrict"), "%s", ""), 0);
 	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), -EINVAL);
 
 	/* Without kptr_restrict we cannot know: an error, never a default. */

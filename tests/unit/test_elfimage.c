@@ -552,6 +552,7 @@ static void test_out_of_memory(void **state)
 #endif
 
 /* Run a shell command; its exit status, its stdout in out (may be NULL). */
+__attribute__((format(printf, 3, 4)))
 static int run(char *out, size_t len, const char *fmt, ...)
 {
 	char cmd[1024];

@@ -23,6 +23,7 @@ static inline const char *fixture(const char *rel)
 }
 
 /* Create every parent directory of path, then write text to it. */
+__attribute__((format(printf, 2, 3)))
 static inline int write_file(const char *path, const char *fmt, ...)
 {
 	char dir[4096];
