@@ -135,6 +135,14 @@ KSYMS_EXPORT int ksyms_fd(const struct ksyms *k)
 	return k->memfd;
 }
 
+/* Section i's header, if its name lies inside the section name table. */
+static bool section_named(Elf *elf, size_t i, size_t names_size, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = elf_getscn(elf, i);
+
+	return scn && gelf_getshdr(scn, sh) && sh->sh_name < names_size;
+}
+
 /*
  * The section names and their owners: "fuse:.text" belongs to fuse, a name
  * without ':' to the kernel. symindex has checked the headers already;
@@ -169,8 +177,7 @@ static int index_sections(struct ksyms *k)
 	for (size_t i = 1; i < shnum; i++) {
 		const char *colon;
 
-		if (!(scn = elf_getscn(elf, i)) || !gelf_getshdr(scn, &sh) ||
-		    sh.sh_name >= strsh.sh_size) {
+		if (!section_named(elf, i, strsh.sh_size, &sh)) {
 			r = EINVAL;
 			goto out;
 		}
@@ -188,8 +195,7 @@ static int index_sections(struct ksyms *k)
 	for (size_t i = 1; i < shnum; i++) {
 		const char *colon;
 
-		if (!(scn = elf_getscn(elf, i)) || !gelf_getshdr(scn, &sh) ||
-		    sh.sh_name >= strsh.sh_size) {
+		if (!section_named(elf, i, strsh.sh_size, &sh)) {
 			r = EINVAL;
 			goto out;
 		}

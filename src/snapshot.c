@@ -116,18 +116,6 @@ static int snapshot_wrap(int fd, size_t n_syms, struct ks_snapshot **out, struct
 	return 0;
 }
 
-int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *err)
-{
-	int seals = fcntl(memfd, F_GET_SEALS);
-
-	if (seals < 0)
-		return ks_error_set(err, errno, "F_GET_SEALS: %s", strerror(errno));
-	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) !=
-	    (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE))
-		return ks_error_set(err, EINVAL, "image memfd is not sealed");
-	return snapshot_wrap(memfd, 0, snap, err);
-}
-
 static bool sections_equal(const struct ks_module *a, const struct ks_module *b)
 {
 	if (a->n_sections != b->n_sections)

@@ -51,6 +51,3 @@ size_t ks_snapshot_size(const struct ks_snapshot *s);
 const void *ks_snapshot_data(const struct ks_snapshot *s);	/* read-only mapping */
 size_t ks_snapshot_n_syms(const struct ks_snapshot *s);
 
-/* Wrap an existing image (tests, libksyms): takes ownership of memfd, which
- * must already be sealed. */
-int ks_snapshot_from_fd(int memfd, struct ks_snapshot **snap, struct ks_error *err);
