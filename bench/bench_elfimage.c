@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "elfimage.h"
+#include "engine/elfimage.h"
 
 static const struct {
 	const char *name, *start, *end;

@@ -18,8 +18,8 @@
 
 #include "benchutil.h"
 
-#include "kallsyms.h"
-#include "snapshot.h"
+#include "engine/kallsyms.h"
+#include "engine/snapshot.h"
 
 int main(int argc, char **argv)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modsections.h"
-#include "modules.h"
+#include "engine/modsections.h"
+#include "engine/modules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

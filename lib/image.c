@@ -21,7 +21,7 @@
 
 #include <sys/ksyms.h>
 
-#include "fdio.h"
+#include "shared/fdio.h"
 
 #define CHUNK (256u << 10)	/* a few FUSE reads per chunk, few round trips */
 

@@ -24,7 +24,7 @@
 #include <sys/ksyms.h>
 
 #include "image.h"
-#include "symindex.h"
+#include "shared/symindex.h"
 
 #define KSYMS_EXPORT __attribute__((visibility("default")))
 

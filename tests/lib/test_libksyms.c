@@ -3,7 +3,7 @@
  * libksyms on a real kernel's image: the Debian 6.1 fixture turned into an
  * image by the core's snapshot code, given to ksyms_open() as a plain file.
  * Every answer is checked against a brute-force reading of the same image
- * with libelf, written here independently of src/symindex.c.
+ * with libelf, written here independently of src/shared/symindex.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "libksyms.h"
-#include "snapshot.h"
+#include "engine/snapshot.h"
 #include "../unit/testutil.h"
 
 struct osym {

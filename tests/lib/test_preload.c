@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "engine/snapshot.h"
 #include "../unit/testutil.h"
 
 static struct {

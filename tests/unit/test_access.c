@@ -3,7 +3,7 @@
  * access.c: the kallsyms_show_value() rule as a table, and the /proc readers
  * against fake trees (plus one look at the real /proc for our own threads).
  */
-#include "access.h"
+#include "daemon/access.h"
 
 #include <errno.h>
 #include <limits.h>

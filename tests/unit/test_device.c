@@ -4,7 +4,7 @@
  * rule, cursor reads, the ioctl retry protocol (with the kernel's part played
  * by emulate_ioctl() below, faults included), limits, access, threads, fds.
  */
-#include "device.h"
+#include "daemon/device.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "symindex.h"
+#include "shared/symindex.h"
 #include "testutil.h"
 
 #define TEXT_ADDR 0xffffffffb4e00000ull		/* _text in state-a (MANIFEST) */

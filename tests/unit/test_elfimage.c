@@ -22,7 +22,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "elfimage.h"
+#include "engine/elfimage.h"
 
 #define EQ(a, b) assert_int_equal((a), (b))
 

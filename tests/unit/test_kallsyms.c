@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#include "kallsyms.h"
+#include "engine/kallsyms.h"
 #include "testutil.h"
 
 static int parse_str(struct ks_kallsyms *ks, const char *text, struct ks_error *err)

@@ -8,9 +8,9 @@
 
 #include <elf.h>
 
-#include "kallsyms.h"
-#include "model.h"
-#include "modules.h"
+#include "engine/kallsyms.h"
+#include "engine/model.h"
+#include "engine/modules.h"
 #include "testutil.h"
 
 struct built {

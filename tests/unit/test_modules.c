@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "modsections.h"
-#include "modules.h"
+#include "engine/modsections.h"
+#include "engine/modules.h"
 #include "testutil.h"
 
 static void test_debian_state_a(void **state)

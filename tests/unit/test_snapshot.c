@@ -17,9 +17,9 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include "kallsyms.h"
-#include "model.h"
-#include "snapshot.h"
+#include "engine/kallsyms.h"
+#include "engine/model.h"
+#include "engine/snapshot.h"
 #include "testutil.h"
 
 static struct ks_snapshot *take(const char *root, struct ks_error *err, int *r)

@@ -4,7 +4,7 @@
  * Images are made here with libelf rather than shipped, so each test shows
  * exactly which symbols it is about.
  */
-#include "symindex.h"
+#include "shared/symindex.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -61,7 +61,7 @@ is "$(sed -n 's/^section owner mismatches: //p' "$T/report")" 0 "every symbol's 
 is "$(sed -n 's/^G order: //p' "$T/report")" "$(sed -n 's/^G want: //p' "$T/report")" \
 	"modules' symbols come in load order"
 # A valid ELF file by elfutils' standard (--debuginfo: all its sections are
-# NOBITS, like a separate debug file's; see src/elfimage.c).
+# NOBITS, like a separate debug file's; see src/engine/elfimage.c).
 if command -v eu-elflint >/dev/null; then
 	check "eu-elflint passes the device image" eu-elflint --gnu-ld --debuginfo "$T/dev.img"
 else

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host test of src/sdnotify.c, as TAP: messages arrive whole on a path
+ * Test of src/daemon/sdnotify.c, as TAP: messages arrive whole on a path
  * socket and on an abstract one, nothing is sent without $NOTIFY_SOCKET,
  * and malformed addresses are refused with the documented errnos.
  */
@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sdnotify.h"
+#include "daemon/sdnotify.h"
 
 static int n_test, n_fail;
 

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "shared/error.h"
 #include "model.h"
 
 /*

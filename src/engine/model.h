@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "shared/error.h"
 #include "kallsyms.h"
 #include "modules.h"
 

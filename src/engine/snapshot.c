@@ -25,7 +25,7 @@
 
 #include "elfimage.h"
 #include "kallsyms.h"
-#include "log.h"
+#include "shared/log.h"
 #include "model.h"
 #include "modules.h"
 

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "shared/error.h"
 #include "modules.h"
 
 /*

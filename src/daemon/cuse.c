@@ -25,7 +25,7 @@
 #include "access.h"
 #include "daemon.h"
 #include "device.h"
-#include "log.h"
+#include "shared/log.h"
 #include "sdnotify.h"
 
 struct ks_cuse {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "shared/error.h"
 
 /* One entry of /sys/module/<name>/sections/ */
 struct ks_module_section {

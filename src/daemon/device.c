@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/ksyms.h>
 
-#include "symindex.h"
+#include "shared/symindex.h"
 
 struct ks_device {
 	char *root;

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "libksyms.h"
-#include "snapshot.h"
+#include "engine/snapshot.h"
 
 struct ksym {
 	uint64_t start, end;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "shared/error.h"
 
 /* The kernel's own limit (KSYM_NAME_LEN in 6.1+). */
 #define KS_NAME_MAX 512

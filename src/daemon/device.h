@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 #include "access.h"
-#include "error.h"
-#include "snapshot.h"
+#include "shared/error.h"
+#include "engine/snapshot.h"
 
 /*
  * The semantics of /dev/ksyms without the transport: who may open, what a

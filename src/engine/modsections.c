@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "shared/log.h"
 
 struct section_vec {
 	struct ks_module_section *v;

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "shared/error.h"
 
 /*
  * May a caller of /dev/ksyms see kernel addresses? We apply the rule the

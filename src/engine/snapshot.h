@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "shared/error.h"
 
 /*
  * A snapshot: one ELF image of the kernel's symbols in a sealed memfd

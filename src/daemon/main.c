@@ -14,9 +14,9 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "fdio.h"
-#include "log.h"
-#include "snapshot.h"
+#include "shared/fdio.h"
+#include "shared/log.h"
+#include "engine/snapshot.h"
 
 static void usage(FILE *out)
 {
