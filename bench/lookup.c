@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * bench-lookup: address -> symbol through libksyms, beside the same
+ * lookup: address -> symbol through libksyms, beside the same
  * lookups done the way perf does them without /dev/ksyms (read
  * /proc/kallsyms, parse, sort by address, each symbol ending where the next
  * begins, binary search). Both sides include getting ready. Reports only.
  *
- * Usage: bench-lookup [-n LOOKUPS] [-r ROUNDS] [IMAGE]
+ * Usage: lookup [-n LOOKUPS] [-r ROUNDS] [IMAGE]
  * IMAGE (ksymsd --dump output) defaults to a snapshot of the running
  * kernel taken with the core's ks_snapshot_take(), handed to libksyms as a
  * file (/proc/self/fd/N of its memfd) since this host has no /dev/ksyms.
@@ -149,13 +149,19 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		image = argv[optind];
 	} else {
-		struct ks_snapshot_opts opts = { .root = "/" };
+		struct ks_root root;
+		struct ks_snapshot_opts opts = { .root = &root };
 
+		if (ks_root_open(&root, "/", &err) < 0) {
+			fprintf(stderr, "lookup: %s\n", err.msg);
+			return 1;
+		}
 		t0 = now_ms();
 		r = ks_snapshot_take(&opts, &snap, &err);
+		ks_root_close(&root);
 		t_snap = now_ms() - t0;
 		if (r < 0) {
-			fprintf(stderr, "bench-lookup: snapshot: %s\n", err.msg);
+			fprintf(stderr, "lookup: snapshot: %s\n", err.msg);
 			return 1;
 		}
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", ks_snapshot_fd(snap));
@@ -170,7 +176,7 @@ int main(int argc, char **argv)
 		k = ksyms_open(image, 0);
 		t1 = now_ms();
 		if (!k || ksyms_count(k) < 0) {
-			fprintf(stderr, "bench-lookup: %s: %s\n", image, strerror(errno));
+			fprintf(stderr, "lookup: %s: %s\n", image, strerror(errno));
 			return 1;
 		}
 		t2 = now_ms();
@@ -187,7 +193,7 @@ int main(int argc, char **argv)
 		r = kallsyms_load(&ks);
 		t1 = now_ms() - t0;
 		if (r < 0) {
-			fprintf(stderr, "bench-lookup: /proc/kallsyms: %s\n", strerror(-r));
+			fprintf(stderr, "lookup: /proc/kallsyms: %s\n", strerror(-r));
 			return 1;
 		}
 		t_kload = t1 < t_kload ? t1 : t_kload;

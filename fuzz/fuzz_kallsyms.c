@@ -22,13 +22,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	if (ks_kallsyms_parse(&ks, text, size, NULL) < 0)
-		return 0;	/* the parser freed text */
+		goto out;
+	/* The parser leaves the text as it was. */
+	if (memcmp(text, data, size) != 0)
+		abort();
 	for (size_t i = 0; i < ks.n_syms; i++) {
-		/* What the parser promises. */
-		if (strlen(ks.syms[i].name) != ks.syms[i].name_len || ks.syms[i].name_len == 0 ||
-		    ks.syms[i].name_len >= KS_NAME_MAX)
+		const struct ks_rawsym *r = &ks.syms[i];
+
+		/* What the parser promises: names inside the text, without
+		 * the bytes that end a name. */
+		if (r->name_len == 0 || r->name_len >= KS_NAME_MAX || r->name < text ||
+		    r->name + r->name_len > text + size ||
+		    memchr(r->name, '\n', r->name_len) || memchr(r->name, '\t', r->name_len) ||
+		    memchr(r->name, ' ', r->name_len) || memchr(r->name, '\0', r->name_len))
 			abort();
-		if (ks.syms[i].module && strlen(ks.syms[i].module) != ks.syms[i].module_len)
+		if (r->module && (r->module_len == 0 || r->module_len >= KS_NAME_MAX ||
+				  r->module + r->module_len > text + size ||
+				  memchr(r->module, ']', r->module_len)))
 			abort();
 	}
 	ks_target_from_machine("x86_64", &t);
@@ -46,5 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ks_model_release(&m);
 	}
 	ks_kallsyms_release(&ks);
+out:
+	free(text);
 	return 0;
 }

@@ -91,21 +91,20 @@ static int read_sysctl_int(int dirfd, const char *name, int *out)
 	return parse_int(buf, out);
 }
 
-int ks_access_read_sysctl(const char *root, struct ks_access_sysctl *out, struct ks_error *err)
+int ks_access_read_sysctl(const struct ks_root *root, struct ks_access_sysctl *out,
+			  struct ks_error *err)
 {
-	char path[PATH_MAX];
+	const char *path = "proc/sys/kernel";
 	int dirfd, ret;
 
-	if (snprintf(path, sizeof(path), "%s/proc/sys/kernel", root) >= (int)sizeof(path))
-		return ks_error_set(err, ENAMETOOLONG, "%s: path too long", root);
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = ks_root_openat(root, path, O_RDONLY | O_DIRECTORY, err);
 	if (dirfd < 0)
-		return ks_error_set(err, errno, "%s: %m", path);
+		return dirfd;
 
 	ret = read_sysctl_int(dirfd, "kptr_restrict", &out->kptr_restrict);
 	if (ret < 0) {
 		/* Without it we cannot know the rule: callers fail closed. */
-		ks_error_set(err, -ret, "%s/kptr_restrict: %s", path, strerror(-ret));
+		ks_error_set(err, -ret, "%s/%s/kptr_restrict: %s", root->path, path, strerror(-ret));
 		goto out;
 	}
 	ret = read_sysctl_int(dirfd, "perf_event_paranoid", &out->perf_event_paranoid);
@@ -113,7 +112,8 @@ int ks_access_read_sysctl(const char *root, struct ks_access_sysctl *out, struct
 		out->perf_event_paranoid = INT_MAX;
 		ret = 0;
 	} else if (ret < 0) {
-		ks_error_set(err, -ret, "%s/perf_event_paranoid: %s", path, strerror(-ret));
+		ks_error_set(err, -ret, "%s/%s/perf_event_paranoid: %s", root->path, path,
+			     strerror(-ret));
 	}
 out:
 	close(dirfd);
@@ -276,11 +276,11 @@ static bool read_init_userns(int dirfd)
  *    and the caller is refused. That also covers a kernel that one day lets
  *    a waiting thread die.
  */
-int ks_access_read_caller(const char *root, pid_t tid, struct ks_caller *out,
+int ks_access_read_caller(const struct ks_root *root, pid_t tid, struct ks_caller *out,
 			  struct ks_error *err)
 {
 	unsigned long long start1, start2;
-	char path[PATH_MAX];
+	char path[32];
 	int dirfd, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -288,11 +288,12 @@ int ks_access_read_caller(const char *root, pid_t tid, struct ks_caller *out,
 	/* pid 0: the caller lives in a pid namespace the daemon cannot see. */
 	if (tid <= 0)
 		return ks_error_set(err, ESRCH, "request from a thread outside our pid namespace");
-	if (snprintf(path, sizeof(path), "%s/proc/%d", root, (int)tid) >= (int)sizeof(path))
-		return ks_error_set(err, ENAMETOOLONG, "%s: path too long", root);
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "proc/%d", (int)tid);
+	dirfd = ks_root_openat(root, path, O_RDONLY | O_DIRECTORY, err);
+	if (dirfd == -ENOENT)
+		return ks_error_set(err, ESRCH, "%s/%s: %s", root->path, path, strerror(ENOENT));
 	if (dirfd < 0)
-		return ks_error_set(err, errno == ENOENT ? ESRCH : errno, "%s: %m", path);
+		return dirfd;
 
 	ret = read_starttime(dirfd, &start1);
 	if (ret < 0)
@@ -316,6 +317,6 @@ fail:
 	/* A task that vanished mid-read shows up as ENOENT or ESRCH. */
 	if (ret == -ENOENT)
 		ret = -ESRCH;
-	return ks_error_set(err, -ret, "%s: %s", path,
+	return ks_error_set(err, -ret, "%s/%s: %s", root->path, path,
 			    ret == -EINVAL ? "unexpected format" : strerror(-ret));
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "engine/root.h"
 #include "shared/error.h"
 
 /*
@@ -47,7 +48,8 @@ bool ks_access_rule(int kptr_restrict, int perf_event_paranoid, bool has_cap_sys
 /* Read the sysctls from <root>/proc/sys/kernel/. A missing
  * perf_event_paranoid means CONFIG_PERF_EVENTS=n (the perf clause never
  * applies); a missing or malformed kptr_restrict is an error. */
-int ks_access_read_sysctl(const char *root, struct ks_access_sysctl *out, struct ks_error *err);
+int ks_access_read_sysctl(const struct ks_root *root, struct ks_access_sysctl *out,
+			  struct ks_error *err);
 
 /*
  * Read what the rule needs about thread tid from <root>/proc/<tid>/ (stat,
@@ -55,7 +57,7 @@ int ks_access_read_sysctl(const char *root, struct ks_access_sysctl *out, struct
  * the same task (see access.c for why this is free of pid-reuse races).
  * -ESRCH if the thread is gone or changed while we read.
  */
-int ks_access_read_caller(const char *root, pid_t tid, struct ks_caller *out,
+int ks_access_read_caller(const struct ks_root *root, pid_t tid, struct ks_caller *out,
 			  struct ks_error *err);
 
 /* The rule applied to what the readers found. */

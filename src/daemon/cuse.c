@@ -31,14 +31,14 @@
 struct ks_cuse {
 	struct ks_device *dev;
 	size_t page_size;
-	const char *name, *root;	/* for log lines */
+	const char *name;	/* for log lines */
+	const struct ks_root *root;
+	/* The caller's /proc is always the real one, even when --root names a
+	 * fixture tree: the caller is a real process, only the kernel it asks
+	 * about may be canned. The sysctls of the rule come from --root
+	 * (device.c), as they belong to the kernel the snapshot describes. */
+	struct ks_root callers;
 };
-
-/* The caller's /proc is always the real one, even when --root names a
- * fixture tree: the caller is a real process, only the kernel it asks about
- * may be canned. The sysctls of the rule come from --root (device.c), as
- * they belong to the kernel the snapshot describes. */
-#define CALLER_PROC_ROOT "/"
 
 static struct ks_cuse *cuse_of(fuse_req_t req)
 {
@@ -66,7 +66,7 @@ static void ks_cuse_init_done(void *userdata)
 	struct ks_cuse *c = userdata;
 	int ret;
 
-	ks_info("serving /dev/%s from %s", c->name, c->root);
+	ks_info("serving /dev/%s from %s/", c->name, c->root->path);
 	ret = ks_sd_notify("READY=1");
 	if (ret < 0)
 		ks_warn("cannot notify the service manager: %s", strerror(-ret));
@@ -82,7 +82,7 @@ static void ks_cuse_open(fuse_req_t req, struct fuse_file_info *fi)
 
 	/* ctx->pid is the calling thread's id; access.c maps it to the
 	 * process and reads its credentials. */
-	ret = ks_access_read_caller(CALLER_PROC_ROOT, fuse_req_ctx(req)->pid, &caller, &err);
+	ret = ks_access_read_caller(&c->callers, fuse_req_ctx(req)->pid, &caller, &err);
 	if (ret < 0) {
 		/* A caller we cannot identify may not see addresses. */
 		if (ret == -ESRCH)
@@ -239,14 +239,14 @@ static void set_stop_handlers(void (*handler)(int))
 int ks_daemon_run(const struct ks_daemon_opts *opts)
 {
 	struct ks_device_opts dopts = { 0 };
-	struct ks_cuse c = { 0 };
+	struct ks_cuse c = { .callers.fd = -1 };
 	struct ks_error err = { 0 };
 	struct cuse_info ci = { 0 };
 	struct fuse_session *se;
 	const char *dev_info[1];
 	char devname[128];
 	char *argv[4];
-	char root[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	long page;
 	int argc = 0, mt = 0, ret, status = 1;
 	const char *name = opts->name ? opts->name : "ksyms";
@@ -255,23 +255,22 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 		ks_err("invalid device name '%s'", name);
 		return 1;
 	}
-	/* fuse_daemonize() changes to "/": resolve a relative --root first. */
-	if (!realpath(opts->root ? opts->root : "/", root)) {
-		ks_err("%s: %m", opts->root);
+	c.name = name;
+	c.root = opts->root;
+	if (ks_root_open(&c.callers, "/", &err) < 0) {
+		ks_err("%s", err.msg);
 		return 1;
 	}
-	c.name = name;
-	c.root = root;
 	page = sysconf(_SC_PAGESIZE);
 	c.page_size = page > 0 ? (size_t)page : 4096;
 
-	dopts.root = root;
+	dopts.root = opts->root;
 	dopts.max_opens = opts->max_opens;
 	dopts.max_memory = opts->max_memory;
 	ret = ks_device_new(&dopts, &c.dev, &err);
 	if (ret < 0) {
 		ks_err("%s", err.msg);
-		return 1;
+		goto out;
 	}
 
 	snprintf(devname, sizeof(devname), "DEVNAME=%s", name);
@@ -328,5 +327,6 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	set_stop_handlers(SIG_DFL);
 out:
 	ks_device_free(c.dev);
+	ks_root_close(&c.callers);
 	return status;
 }

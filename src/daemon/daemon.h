@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/root.h"
+
 /* What main() parsed from the command line for the device daemon. */
 struct ks_daemon_opts {
 	const char *name;		/* device name under /dev, default "ksyms" */
-	const char *root;		/* "/" or a fixture tree */
+	const struct ks_root *root;	/* the running system or a fixture tree */
 	bool foreground;		/* -f */
 	bool debug;			/* -d: libfuse debug + one log line per open */
 	unsigned max_opens;		/* simultaneous opens; past it, ENOMEM */

@@ -11,7 +11,7 @@
 #include "shared/symindex.h"
 
 struct ks_device {
-	char *root;
+	const struct ks_root *root;
 	unsigned max_opens;
 	size_t max_memory;
 
@@ -49,11 +49,9 @@ int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return ks_error_set(err, ENOMEM, "out of memory");
-	dev->root = strdup(opts->root ? opts->root : "/");
+	dev->root = opts->root;
 	dev->cache = ks_snapshot_cache_new();
-	if (!dev->root || !dev->cache) {
-		free(dev->root);
-		ks_snapshot_cache_free(dev->cache);
+	if (!dev->cache) {
 		free(dev);
 		return ks_error_set(err, ENOMEM, "out of memory");
 	}
@@ -86,7 +84,6 @@ void ks_device_free(struct ks_device *dev)
 	}
 	pthread_mutex_destroy(&dev->lock);
 	ks_snapshot_cache_free(dev->cache);
-	free(dev->root);
 	free(dev);
 }
 

@@ -23,7 +23,7 @@ struct ks_device;
 struct ks_open;
 
 struct ks_device_opts {
-	const char *root;	/* snapshot source and sysctls: "/" or a fixture tree */
+	const struct ks_root *root;	/* snapshot source and sysctls; outlives the device */
 	unsigned max_opens;	/* opens held at once; 0 = no limit */
 	size_t max_memory;	/* bytes of snapshots held at once; 0 = no limit */
 };

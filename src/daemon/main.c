@@ -61,7 +61,7 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int dump(const char *root, const char *file)
+static int dump(const struct ks_root *root, const char *file)
 {
 	struct ks_snapshot_opts opts = { .root = root };
 	struct ks_snapshot *snap;
@@ -114,13 +114,14 @@ int main(int argc, char **argv)
 	};
 	struct ks_daemon_opts opts = {
 		.name = "ksyms",
-		.root = "/",
 		.max_opens = KS_DEFAULT_MAX_OPENS,
 		.max_memory = KS_DEFAULT_MAX_MEMORY,
 	};
-	const char *dump_file = NULL;
+	const char *dump_file = NULL, *root_path = "/";
+	struct ks_error err = { 0 };
+	struct ks_root root;
 	size_t v;
-	int c;
+	int c, status;
 
 	while ((c = getopt_long(argc, argv, "fdn:r:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 			opts.name = optarg;
 			break;
 		case 'r':
-			opts.root = optarg;
+			root_path = optarg;
 			break;
 		case OPT_MAX_OPENS:
 			if (parse_size(optarg, &v) < 0 || v > UINT_MAX) {
@@ -173,7 +174,12 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	ks_log_init("ksymsd", opts.debug);
-	if (dump_file)
-		return dump(opts.root, dump_file);
-	return ks_daemon_run(&opts);
+	if (ks_root_open(&root, root_path, &err) < 0) {
+		ks_err("--root: %s", err.msg);
+		return EXIT_FAILURE;
+	}
+	opts.root = &root;
+	status = dump_file ? dump(&root, dump_file) : ks_daemon_run(&opts);
+	ks_root_close(&root);
+	return status;
 }

@@ -139,6 +139,12 @@ static size_t sort_regions(struct ks_region *r, size_t n)
 	return out;
 }
 
+/* Is the symbol's name (not NUL-terminated) the string s? */
+static bool name_is(const struct ks_sym *sym, const char *s)
+{
+	return strncmp(sym->name, s, sym->name_len) == 0 && s[sym->name_len] == '\0';
+}
+
 static int kernel_regions_build(struct ks_owner *o, const struct ks_sym *syms)
 {
 	uint64_t start[N_KERNEL_REGIONS] = { 0 }, end[N_KERNEL_REGIONS] = { 0 };
@@ -153,11 +159,11 @@ static int kernel_regions_build(struct ks_owner *o, const struct ks_sym *syms)
 			continue;
 		for (size_t k = 0; k < N_KERNEL_REGIONS; k++) {
 			if (!have_start[k] && name[1] == kernel_regions[k].start[1] &&
-			    strcmp(name, kernel_regions[k].start) == 0) {
+			    name_is(&syms[i], kernel_regions[k].start)) {
 				start[k] = syms[i].addr;
 				have_start[k] = true;
 			} else if (!have_end[k] && name[1] == kernel_regions[k].end[1] &&
-				   strcmp(name, kernel_regions[k].end) == 0) {
+				   name_is(&syms[i], kernel_regions[k].end)) {
 				end[k] = syms[i].addr;
 				have_end[k] = true;
 			}
@@ -366,8 +372,12 @@ static void owner_sizes(const struct ks_owner *o, struct ks_sym *syms, struct ks
 
 void ks_model_release(struct ks_model *m)
 {
-	for (size_t i = 0; i < m->n_owners; i++)
+	for (size_t i = 0; i < m->n_owners; i++) {
 		free(m->owners[i].regions);
+		/* A pseudo-module's name is the model's copy of its tag. */
+		if (m->owners[i].kind == KS_OWNER_PSEUDO)
+			free((char *)m->owners[i].name);
+	}
 	free(m->owners);
 	free(m->syms);
 	memset(m, 0, sizeof(*m));
@@ -378,7 +388,7 @@ static int owners_build(struct ks_model *m, const struct ks_kallsyms *ks,
 			const struct ks_modlist *mods, uint32_t *sym_owner, struct ks_error *err)
 {
 	size_t cap = 1 + mods->n + 8;
-	const char *prev_tag = NULL;
+	const struct ks_rawsym *prev = NULL;
 	uint32_t prev_owner = 0;
 
 	m->owners = calloc(cap, sizeof(*m->owners));
@@ -397,21 +407,25 @@ static int owners_build(struct ks_model *m, const struct ks_kallsyms *ks,
 	/* A module's lines are contiguous in kallsyms: look its owner up once
 	 * per run of lines, not once per line. */
 	for (size_t i = 0; i < ks->n_syms; i++) {
-		const char *tag = ks->syms[i].module;
+		const struct ks_rawsym *raw = &ks->syms[i];
 		size_t o;
 
-		if (!tag) {
+		if (!raw->module) {
 			sym_owner[i] = 0;
 			continue;
 		}
-		if (prev_tag && strcmp(tag, prev_tag) == 0) {
+		if (prev && prev->module_len == raw->module_len &&
+		    memcmp(prev->module, raw->module, raw->module_len) == 0) {
 			sym_owner[i] = prev_owner;
 			continue;
 		}
 		for (o = 1; o < m->n_owners; o++)
-			if (strcmp(m->owners[o].name, tag) == 0)
+			if (strncmp(m->owners[o].name, raw->module, raw->module_len) == 0 &&
+			    m->owners[o].name[raw->module_len] == '\0')
 				break;
 		if (o == m->n_owners) {
+			char *name;
+
 			if (m->n_owners == cap) {
 				struct ks_owner *grown = realloc(m->owners, cap * 2 * sizeof(*grown));
 
@@ -421,11 +435,14 @@ static int owners_build(struct ks_model *m, const struct ks_kallsyms *ks,
 				m->owners = grown;
 				cap *= 2;
 			}
-			m->owners[o] = (struct ks_owner){ .name = tag, .kind = KS_OWNER_PSEUDO };
+			name = strndup(raw->module, raw->module_len);
+			if (!name)
+				return ks_error_set(err, ENOMEM, "out of memory");
+			m->owners[o] = (struct ks_owner){ .name = name, .kind = KS_OWNER_PSEUDO };
 			m->n_owners++;
 		}
 		sym_owner[i] = prev_owner = (uint32_t)o;
-		prev_tag = tag;
+		prev = raw;
 	}
 	return 0;
 }
@@ -477,8 +494,8 @@ int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 		s->region = KS_REGION_ABS;
 		s->letter = raw->type;
 		if (ks_letter_to_elf(raw->type, &s->bind, &s->type) < 0) {
-			r = ks_error_set(err, EINVAL, "symbol %s: unknown type letter '%c'",
-					 raw->name, raw->type);
+			r = ks_error_set(err, EINVAL, "symbol %.*s: unknown type letter '%c'",
+					 (int)raw->name_len, raw->name, raw->type);
 			goto fail;
 		}
 		if (s->bind == STB_LOCAL)

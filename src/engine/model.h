@@ -39,7 +39,7 @@ struct ks_region {
 };
 
 struct ks_owner {
-	const char *name;	/* "vmlinux", module name, pseudo-module name */
+	const char *name;	/* "vmlinux", module name, pseudo-module name (NUL-terminated) */
 	enum ks_owner_kind kind;
 	uint64_t base, size;	/* module core (0, 0 for the others) */
 	struct ks_region *regions;	/* sorted by address, not overlapping */
@@ -49,7 +49,7 @@ struct ks_owner {
 
 /* ELF symbol binding and type, as the ELF constants (STB_*, STT_*). */
 struct ks_sym {
-	const char *name;	/* NUL-terminated; lives as long as the kallsyms text */
+	const char *name;	/* name_len bytes, NOT NUL-terminated: in the kallsyms text */
 	uint64_t addr;
 	uint64_t size;
 	uint32_t owner;		/* index into ks_model.owners */
@@ -86,7 +86,7 @@ int ks_target_from_machine(const char *uname_m, struct ks_target *t);
 
 /*
  * Build the model from a parsed kallsyms and the module list read around it.
- * Names point into ks's text and module region names into mods: both must
+ * Names point into the kallsyms text and module names into mods: both must
  * outlive the model.
  */
 int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,

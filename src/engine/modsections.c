@@ -89,31 +89,31 @@ int ks_section_addr_parse(const char *text, uint64_t *addr)
 	return 0;
 }
 
-int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_error *err)
+int ks_modsections_read_tree(struct ks_module *m, const struct ks_root *root,
+			     struct ks_error *err)
 {
 	struct section_vec sv = { 0 };
-	char path[4096], buf[64];
+	char rel[300], buf[64];
 	struct dirent *de;
 	DIR *dir;
 	int dfd, fd, r = 0;
 	ssize_t len;
 
-	if (snprintf(path, sizeof(path), "%s/sys/module/%s/sections", root, m->name) >=
-	    (int)sizeof(path))
-		return ks_error_set(err, ENAMETOOLONG, "%s: path too long", m->name);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		if (errno == ENOENT) {
-			m->gone = true;
-			return 0;
-		}
-		return ks_error_set(err, errno, "%s: %s", path, strerror(errno));
+	/* Module names are at most 255 bytes (proc/modules' parser). */
+	if (snprintf(rel, sizeof(rel), "sys/module/%s/sections", m->name) >= (int)sizeof(rel))
+		return ks_error_set(err, ENAMETOOLONG, "%s: module name too long", m->name);
+	dfd = ks_root_openat(root, rel, O_RDONLY | O_DIRECTORY, err);
+	if (dfd == -ENOENT) {
+		m->gone = true;
+		return 0;
 	}
+	if (dfd < 0)
+		return dfd;
 	dir = fdopendir(dfd);
 	if (!dir) {
 		r = errno;
 		close(dfd);
-		return ks_error_set(err, r, "%s: %s", path, strerror(r));
+		return ks_error_set(err, r, "%s/%s: %s", root->path, rel, strerror(r));
 	}
 	while ((errno = 0, de = readdir(dir))) {
 		uint64_t addr;
@@ -124,7 +124,8 @@ int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_er
 		if (fd < 0) {
 			if (errno == ENOENT)
 				goto gone;
-			r = ks_error_set(err, errno, "%s/%s: %s", path, de->d_name, strerror(errno));
+			r = ks_error_set(err, errno, "%s/%s/%s: %s", root->path, rel, de->d_name,
+					 strerror(errno));
 			goto out;
 		}
 		len = read(fd, buf, sizeof(buf) - 1);
@@ -134,13 +135,14 @@ int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_er
 			/* sysfs answers ENODEV for an attribute of a module being removed. */
 			if (r == ENODEV || r == ENOENT)
 				goto gone;
-			r = ks_error_set(err, r, "%s/%s: %s", path, de->d_name, strerror(r));
+			r = ks_error_set(err, r, "%s/%s/%s: %s", root->path, rel, de->d_name,
+					 strerror(r));
 			goto out;
 		}
 		buf[len] = '\0';
 		if (ks_section_addr_parse(buf, &addr) < 0) {
-			r = ks_error_set(err, EINVAL, "%s/%s: not an address: \"%.20s\"", path,
-					 de->d_name, buf);
+			r = ks_error_set(err, EINVAL, "%s/%s/%s: not an address: \"%.20s\"",
+					 root->path, rel, de->d_name, buf);
 			goto out;
 		}
 		if (section_vec_add(&sv, de->d_name, addr) < 0) {
@@ -149,7 +151,7 @@ int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_er
 		}
 	}
 	if (errno) {
-		r = ks_error_set(err, errno, "%s: %s", path, strerror(errno));
+		r = ks_error_set(err, errno, "%s/%s: %s", root->path, rel, strerror(errno));
 		goto out;
 	}
 	section_vec_move(&sv, m);
@@ -255,14 +257,9 @@ out:
 	return r;
 }
 
-static bool is_live_root(const char *root)
+int ks_modsections_read(struct ks_module *m, const struct ks_root *root, struct ks_error *err)
 {
-	return root[0] == '/' && root[strspn(root, "/")] == '\0';
-}
-
-int ks_modsections_read(struct ks_module *m, const char *root, struct ks_error *err)
-{
-	if (is_live_root(root))
+	if (root->live)
 		return ks_modsections_read_kmod(m, err);
 	return ks_modsections_read_tree(m, root, err);
 }

@@ -12,10 +12,11 @@
  * returns 0. The running system ("/") is read through libkmod; any other
  * root (a fixture tree) by reading the files directly.
  */
-int ks_modsections_read(struct ks_module *m, const char *root, struct ks_error *err);
+int ks_modsections_read(struct ks_module *m, const struct ks_root *root, struct ks_error *err);
 
 /* The two readers, exposed so a test on a live kernel can compare them. */
-int ks_modsections_read_tree(struct ks_module *m, const char *root, struct ks_error *err);
+int ks_modsections_read_tree(struct ks_module *m, const struct ks_root *root,
+			     struct ks_error *err);
 int ks_modsections_read_kmod(struct ks_module *m, struct ks_error *err);
 
 /* The contents of one sections/<name> file: "0x<hex>\n". -EINVAL otherwise. */

@@ -20,19 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kallsyms.h"
 #include "modsections.h"
-
-static int open_under(const char *root, const char *rel, int flags)
-{
-	char path[4096];
-
-	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(path, flags | O_CLOEXEC);
-}
+#include "shared/fdio.h"
 
 void ks_modlist_release(struct ks_modlist *list)
 {
@@ -61,6 +50,9 @@ static int parse_modules_line(char *line, size_t lineno, struct ks_module *m,
 	if (sscanf(line, "%255s %llu %31s %4095s %31s %llx", name, &size, refcnt, deps,
 		   state, &base) != 6)
 		return ks_error_set(err, EINVAL, "line %zu: malformed: \"%.80s\"", lineno, line);
+	/* The name becomes a directory name under sys/module. */
+	if (!strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+		return ks_error_set(err, EINVAL, "line %zu: not a module name: \"%s\"", lineno, name);
 	m->name = strdup(name);
 	if (!m->name)
 		return ks_error_set(err, ENOMEM, "out of memory");
@@ -116,31 +108,31 @@ fail:
 	return r;
 }
 
-int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err)
+int ks_modlist_read_set(struct ks_modlist *list, const struct ks_root *root,
+			struct ks_error *err)
 {
 	char *text = NULL;
 	size_t len;
 	int fd, r;
 
 	memset(list, 0, sizeof(*list));
-	fd = open_under(root, "proc/modules", O_RDONLY);
-	if (fd < 0) {
-		/* CONFIG_MODULES=n: no file, no modules. */
-		if (errno == ENOENT)
-			return 0;
-		return ks_error_set(err, errno, "%s/proc/modules: %s", root, strerror(errno));
-	}
+	fd = ks_root_openat(root, "proc/modules", O_RDONLY, err);
+	/* CONFIG_MODULES=n: no file, no modules. */
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
 	r = ks_read_all(fd, &text, &len, err);
 	close(fd);
 	if (r == 0)
 		r = ks_modlist_parse(list, text, len, err);
 	free(text);
 	if (r < 0)
-		return ks_error_prefix(err, "%s/proc/modules", root);
+		return ks_error_prefix(err, "%s/proc/modules", root->path);
 	return 0;
 }
 
-int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *err)
+int ks_modlist_read(struct ks_modlist *list, const struct ks_root *root, struct ks_error *err)
 {
 	int r = ks_modlist_read_set(list, root, err);
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "root.h"
 #include "shared/error.h"
 
 /* One entry of /sys/module/<name>/sections/ */
@@ -31,15 +32,16 @@ struct ks_modlist {
 
 /*
  * Read the loaded set from <root>/proc/modules and each module's sections
- * from <root>/sys/module/<name>/sections. root "/" means the running system.
- * A module that vanishes while being read is marked gone, not an error.
- * A missing proc/modules (CONFIG_MODULES off) is an empty list.
+ * from <root>/sys/module/<name>/sections. A module that vanishes while being
+ * read is marked gone, not an error. A missing proc/modules (CONFIG_MODULES
+ * off) is an empty list.
  */
-int ks_modlist_read(struct ks_modlist *list, const char *root, struct ks_error *err);
+int ks_modlist_read(struct ks_modlist *list, const struct ks_root *root, struct ks_error *err);
 
 /* Only <root>/proc/modules: the set, order, bases and sizes, no sections.
  * Cheap; used to tell whether the module set changed during a snapshot. */
-int ks_modlist_read_set(struct ks_modlist *list, const char *root, struct ks_error *err);
+int ks_modlist_read_set(struct ks_modlist *list, const struct ks_root *root,
+			struct ks_error *err);
 
 /* Parse proc/modules text (modified in place; not freed). */
 int ks_modlist_parse(struct ks_modlist *list, char *text, size_t len, struct ks_error *err);

@@ -8,6 +8,11 @@
  * sizes) moved, or a module vanished in between, the snapshot is taken
  * again. After a few tries we give up with ENXIO, as FreeBSD's ksyms does
  * when the linker's state keeps changing.
+ *
+ * Reuse: an image is a pure function of its inputs (the kallsyms text, the
+ * module sections, the target). snapshot_try() reads the inputs, and one
+ * function, cache_lookup(), decides whether they are those of the cached
+ * image; only if not is anything parsed or built.
  */
 #include "snapshot.h"
 
@@ -19,32 +24,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "elfimage.h"
 #include "kallsyms.h"
-#include "shared/log.h"
 #include "model.h"
 #include "modules.h"
+#include "shared/log.h"
+#include "text.h"
 
 #define KS_DEFAULT_TRIES 5
 
 #define KS_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
-/*
- * The last image built and what it was built from. An image is a pure
- * function of the kallsyms text, the module sections and the target, so
- * when a new read finds the same inputs, the sealed image is shared instead
- * of built again. The text is compared as it is read, and left unparsed
- * when it matches: the kernel's own formatting of kallsyms is then nearly
- * the whole cost of an open.
- */
+/* The last image built, and the inputs it was built from. */
 struct cache_entry {
 	atomic_uint refs;
-	char *raw;			/* the kallsyms text, unparsed */
-	size_t raw_len;
+	struct ks_text text;		/* kallsyms */
 	struct ks_modlist mods;		/* with sections */
 	struct ks_snapshot *snap;
 };
@@ -65,20 +62,20 @@ struct ks_snapshot {
 
 /* The machine whose kernel we describe: uname, or <root>/uname-m for a
  * fixture tree captured elsewhere. */
-static int target_for_root(const char *root, struct ks_target *t, struct ks_error *err)
+static int target_for_root(const struct ks_root *root, struct ks_target *t, struct ks_error *err)
 {
-	char path[4096], machine[65] = "";
+	char machine[65] = "";
 	struct utsname un;
-	FILE *f;
+	ssize_t n = -1;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/uname-m", root);
-	f = fopen(path, "re");
-	if (f) {
-		if (!fgets(machine, sizeof(machine), f))
-			machine[0] = '\0';
-		fclose(f);
-		machine[strcspn(machine, "\n")] = '\0';
+	fd = ks_root_openat(root, "uname-m", O_RDONLY, NULL);
+	if (fd >= 0) {
+		n = read(fd, machine, sizeof(machine) - 1);
+		close(fd);
 	}
+	machine[n > 0 ? n : 0] = '\0';
+	machine[strcspn(machine, "\n")] = '\0';
 	if (!machine[0]) {
 		if (uname(&un) < 0)
 			return ks_error_set(err, errno, "uname: %s", strerror(errno));
@@ -89,27 +86,24 @@ static int target_for_root(const char *root, struct ks_target *t, struct ks_erro
 	return 0;
 }
 
-static int snapshot_wrap(int fd, size_t n_syms, struct ks_snapshot **out, struct ks_error *err)
+/* A sealed image of size bytes in fd, taken over. */
+static int snapshot_wrap(int fd, size_t size, size_t n_syms, struct ks_snapshot **out,
+			 struct ks_error *err)
 {
 	struct ks_snapshot *s;
-	struct stat st;
 	void *data;
 
-	if (fstat(fd, &st) < 0)
-		return ks_error_set(err, errno, "fstat: %s", strerror(errno));
-	if (st.st_size <= 0)
-		return ks_error_set(err, EINVAL, "empty image");
-	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (data == MAP_FAILED)
 		return ks_error_set(err, errno, "mmap: %s", strerror(errno));
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		munmap(data, (size_t)st.st_size);
+		munmap(data, size);
 		return ks_error_set(err, ENOMEM, "out of memory");
 	}
 	atomic_init(&s->refs, 1);
 	s->fd = fd;
-	s->size = (size_t)st.st_size;
+	s->size = size;
 	s->data = data;
 	s->n_syms = n_syms;
 	*out = s;
@@ -141,49 +135,52 @@ static void cache_entry_unref(struct cache_entry *e)
 {
 	if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	free(e->raw);
+	ks_text_release(&e->text);
 	ks_modlist_release(&e->mods);
 	ks_snapshot_unref(e->snap);
 	free(e);
 }
 
-/* The current entry, referenced: it stays valid while another open
- * replaces it. */
-static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
+/*
+ * The one place that decides reuse: the cached image, referenced, if it was
+ * built from exactly this text and these modules; else NULL. Counts the
+ * answer.
+ */
+static struct ks_snapshot *cache_lookup(struct ks_snapshot_cache *c, const struct ks_text *text,
+					const struct ks_modlist *mods)
 {
 	struct cache_entry *e;
+	struct ks_snapshot *hit = NULL;
 
 	pthread_mutex_lock(&c->lock);
 	e = c->cur;
 	if (e)
 		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&c->lock);
-	return e;
-}
-
-static void cache_count(struct ks_snapshot_cache *c, bool hit)
-{
+	/* Compared outside the lock: the entry stays valid while another open
+	 * replaces it. */
+	if (e && ks_text_equal(&e->text, text) && modlists_equal(&e->mods, mods))
+		hit = ks_snapshot_ref(e->snap);
+	cache_entry_unref(e);
 	pthread_mutex_lock(&c->lock);
-	c->hits += hit;
-	c->misses += !hit;
+	c->hits += hit != NULL;
+	c->misses += hit == NULL;
 	pthread_mutex_unlock(&c->lock);
+	return hit;
 }
 
 /* Remember a new image, taking over the inputs it was built from. */
-static void cache_store(struct ks_snapshot_cache *c, struct ks_kallsyms *ks,
+static void cache_store(struct ks_snapshot_cache *c, struct ks_text *text,
 			struct ks_modlist *mods, struct ks_snapshot *snap)
 {
 	struct cache_entry *e, *old;
 
-	if (!ks->raw)
-		return;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return;		/* no cache this time: not an error */
 	atomic_init(&e->refs, 1);
-	e->raw = ks->raw;
-	e->raw_len = ks->raw_len;
-	ks->raw = NULL;
+	e->text = *text;
+	memset(text, 0, sizeof(*text));
 	e->mods = *mods;
 	memset(mods, 0, sizeof(*mods));
 	e->snap = ks_snapshot_ref(snap);
@@ -221,18 +218,6 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 	pthread_mutex_unlock(&c->lock);
 }
 
-struct modules_job {
-	const char *root;
-	struct ks_modlist *mods;
-};
-
-static int read_modules(void *arg, struct ks_error *err)
-{
-	struct modules_job *job = arg;
-
-	return ks_modlist_read(job->mods, job->root, err);
-}
-
 static bool modules_consistent(const struct ks_modlist *before, const struct ks_modlist *mods,
 			       const struct ks_modlist *after)
 {
@@ -244,68 +229,22 @@ static bool modules_consistent(const struct ks_modlist *before, const struct ks_
 	return true;
 }
 
-/* One attempt. Returns -EAGAIN when the module set moved underneath. */
-static int snapshot_try(const char *root, const struct ks_target *target,
-			struct ks_snapshot_cache *cache, struct ks_snapshot **out,
-			struct ks_error *err)
+/* The image of text and mods, in a sealed memfd. */
+static int snapshot_build(const struct ks_text *text, const struct ks_modlist *mods,
+			  const struct ks_root *root, const struct ks_target *target,
+			  struct ks_snapshot **out, struct ks_error *err)
 {
-	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
-	struct modules_job job = { root, &mods };
-	struct ks_kallsyms_read_opts ropts = {
-		.meanwhile = read_modules,	/* while the kernel formats kallsyms */
-		.meanwhile_arg = &job,
-		.keep_raw = cache != NULL,
-	};
-	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
 	struct ks_kallsyms ks = { 0 };
 	struct ks_model model = { 0 };
-	char path[4096];
 	size_t size;
 	int fd = -1, r;
 
-	if (cached) {
-		ropts.expect = cached->raw;
-		ropts.expect_len = cached->raw_len;
-	}
-	r = ks_modlist_read_set(&before, root, err);
-	if (r < 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	r = ks_kallsyms_read(&ks, path, &ropts, err);
-	if (r < 0)
-		goto out;
-	if (ks.all_zero) {
-		r = ks_error_set(err, EPERM,
-				 "%s shows every address as 0: this process may not see kernel "
-				 "addresses (kernel.kptr_restrict is 2, or it lacks CAP_SYSLOG "
-				 "with kptr_restrict 1 or perf_event_paranoid > 1); run as root "
-				 "with CAP_SYSLOG and kernel.kptr_restrict <= 1",
-				 path);
+	r = ks_kallsyms_parse(&ks, text->data, text->len, err);
+	if (r < 0) {
+		ks_error_prefix(err, "%s/proc/kallsyms", root->path);
 		goto out;
 	}
-	r = ks_modlist_read_set(&after, root, err);
-	if (r < 0)
-		goto out;
-	if (!modules_consistent(&before, &mods, &after)) {
-		r = -EAGAIN;
-		goto out;
-	}
-	if (cache) {
-		/* The same text (left unparsed) and the same sections: share. */
-		bool hit = ks.unchanged && modlists_equal(&cached->mods, &mods);
-
-		cache_count(cache, hit);
-		if (hit) {
-			*out = ks_snapshot_ref(cached->snap);
-			goto out;
-		}
-		r = ks_kallsyms_parse_unchanged(&ks, true, err);
-		if (r < 0) {
-			ks_error_prefix(err, "%s", path);
-			goto out;
-		}
-	}
-	r = ks_model_build(&model, &ks, &mods, target, err);
+	r = ks_model_build(&model, &ks, mods, target, err);
 	if (r < 0)
 		goto out;
 	fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -320,29 +259,76 @@ static int snapshot_try(const char *root, const struct ks_target *target,
 		r = ks_error_set(err, errno, "sealing the image: %s", strerror(errno));
 		goto out;
 	}
-	r = snapshot_wrap(fd, model.n_syms, out, err);
-	if (r < 0)
-		goto out;
-	fd = -1;
-	if (cache)
-		cache_store(cache, &ks, &mods, *out);
+	r = snapshot_wrap(fd, size, model.n_syms, out, err);
+	if (r == 0)
+		fd = -1;
 out:
 	if (fd >= 0)
 		close(fd);
 	ks_model_release(&model);
 	ks_kallsyms_release(&ks);
+	return r;
+}
+
+/* One attempt. Returns -EAGAIN when the module set moved underneath. */
+static int snapshot_try(const struct ks_root *root, const struct ks_target *target,
+			struct ks_snapshot_cache *cache, struct ks_snapshot **out,
+			struct ks_error *err)
+{
+	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
+	struct ks_text_read *rd = NULL;
+	struct ks_text text = { 0 };
+	int r;
+
+	r = ks_modlist_read_set(&before, root, err);
+	if (r < 0)
+		goto out;
+	r = ks_text_read_start(&rd, root, "proc/kallsyms", err);
+	if (r < 0)
+		goto out;
+	/* While the kernel formats kallsyms for the reader thread. */
+	r = ks_modlist_read(&mods, root, err);
+	if (r < 0) {
+		ks_text_read_finish(rd, &text, NULL);
+		goto out;
+	}
+	r = ks_text_read_finish(rd, &text, err);
+	if (r < 0)
+		goto out;
+	if (ks_kallsyms_all_zero(text.data, text.len)) {
+		r = ks_error_set(err, EPERM,
+				 "%s/proc/kallsyms shows every address as 0: this process may not "
+				 "see kernel addresses (kernel.kptr_restrict is 2, or it lacks "
+				 "CAP_SYSLOG with kptr_restrict 1 or perf_event_paranoid > 1); run "
+				 "as root with CAP_SYSLOG and kernel.kptr_restrict <= 1",
+				 root->path);
+		goto out;
+	}
+	r = ks_modlist_read_set(&after, root, err);
+	if (r < 0)
+		goto out;
+	if (!modules_consistent(&before, &mods, &after)) {
+		r = -EAGAIN;
+		goto out;
+	}
+	if (cache && (*out = cache_lookup(cache, &text, &mods)))
+		goto out;
+	r = snapshot_build(&text, &mods, root, target, out, err);
+	if (r == 0 && cache)
+		cache_store(cache, &text, &mods, *out);
+out:
+	ks_text_release(&text);
 	ks_modlist_release(&mods);
 	ks_modlist_release(&before);
 	ks_modlist_release(&after);
-	cache_entry_unref(cached);
 	return r;
 }
 
 int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
 		     struct ks_error *err)
 {
-	const char *root = opts && opts->root ? opts->root : "/";
-	unsigned tries = opts && opts->max_tries ? opts->max_tries : KS_DEFAULT_TRIES;
+	const struct ks_root *root = opts->root;
+	unsigned tries = opts->max_tries ? opts->max_tries : KS_DEFAULT_TRIES;
 	struct ks_target target;
 	int r;
 
@@ -351,7 +337,7 @@ int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **s
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < tries; i++) {
-		r = snapshot_try(root, &target, opts ? opts->cache : NULL, snap, err);
+		r = snapshot_try(root, &target, opts->cache, snap, err);
 		if (r != -EAGAIN)
 			return r;
 		ks_debug("module set changed while reading, retrying (%u/%u)", i + 1, tries);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "root.h"
 #include "shared/error.h"
 
 /*
@@ -15,9 +16,10 @@
 struct ks_snapshot;
 
 /*
- * Optional: remembers the last image and its inputs, so that a snapshot
- * whose kallsyms text and module sections are unchanged shares that sealed
- * image instead of building an identical one. Thread-safe.
+ * Optional: remembers the last image and the inputs it was built from (the
+ * kallsyms text and the module sections), so that a snapshot whose inputs
+ * are unchanged shares that sealed image instead of building an identical
+ * one. Thread-safe.
  */
 struct ks_snapshot_cache;
 
@@ -27,7 +29,7 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 			     unsigned long *misses);
 
 struct ks_snapshot_opts {
-	const char *root;	/* "/" for the running system, or a fixture tree */
+	const struct ks_root *root;	/* the running system, or a fixture tree */
 	unsigned max_tries;	/* rebuilds when the module set moves; 0 = default (5) */
 	struct ks_snapshot_cache *cache;	/* NULL: always build */
 };

@@ -2,7 +2,11 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "error.h"
 
 int ks_write_all(int fd, const void *buf, size_t len)
 {
@@ -19,5 +23,41 @@ int ks_write_all(int fd, const void *buf, size_t len)
 		p += w;
 		len -= (size_t)w;
 	}
+	return 0;
+}
+
+int ks_read_all(int fd, char **text, size_t *len, struct ks_error *err)
+{
+	size_t cap = 64u << 10, n = 0;
+	char *buf = malloc(cap + 1), *grown;
+	ssize_t r;
+
+	if (!buf)
+		return ks_error_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		if (n == cap) {
+			grown = realloc(buf, cap * 2 + 1);
+			if (!grown) {
+				free(buf);
+				return ks_error_set(err, ENOMEM, "out of memory");
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = errno;
+			free(buf);
+			return ks_error_set(err, (int)r, "read: %s", strerror((int)r));
+		}
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
 	return 0;
 }

@@ -5,3 +5,10 @@
 
 /* Write all of buf to fd, retrying short writes and EINTR. 0 or -errno. */
 int ks_write_all(int fd, const void *buf, size_t len);
+
+struct ks_error;
+
+/* Read all of fd into a malloc'd, NUL-terminated buffer. For small procfs
+ * and sysfs files, which hand out at most a page per read() and report no
+ * size. */
+int ks_read_all(int fd, char **text, size_t *len, struct ks_error *err);

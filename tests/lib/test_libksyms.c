@@ -52,10 +52,12 @@ static struct {
 
 static int setup(void **state)
 {
-	struct ks_snapshot_opts opts = { .root = fixture("debian-6.1/state-a") };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root };
 	struct ks_snapshot *snap;
 	struct ks_error err = { 0 };
 	size_t shnum, shstr, symcount;
+	int r;
 	GElf_Shdr sh, symsh = { 0 };
 	Elf_Scn *scn, *symscn = NULL;
 	Elf_Data *d;
@@ -63,7 +65,10 @@ static int setup(void **state)
 	FILE *f;
 
 	(void)state;
-	if (ks_snapshot_take(&opts, &snap, &err) < 0) {
+	open_root(&root, fixture("debian-6.1/state-a"));
+	r = ks_snapshot_take(&opts, &snap, &err);
+	ks_root_close(&root);
+	if (r < 0) {
 		fprintf(stderr, "snapshot: %s\n", err.msg);
 		return -1;
 	}

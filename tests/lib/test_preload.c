@@ -47,14 +47,19 @@ static int write_image(const char *path)
 
 static int setup(void **state)
 {
-	struct ks_snapshot_opts opts = { .root = fixture("debian-6.1/state-a") };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root };
 	struct ks_error err = { 0 };
 	char adir[512];
+	int r;
 
 	(void)state;
 	if (!getenv("KSYMS_PRELOAD_SO") || !getenv("KSYMS_PROBE"))
 		return -1;
-	if (ks_snapshot_take(&opts, &g.snap, &err) < 0)
+	open_root(&root, fixture("debian-6.1/state-a"));
+	r = ks_snapshot_take(&opts, &g.snap, &err);
+	ks_root_close(&root);
+	if (r < 0)
 		return -1;
 	g.bytes = ks_snapshot_data(g.snap);
 	g.size = ks_snapshot_size(g.snap);

@@ -23,6 +23,29 @@
 
 #include "testutil.h"
 
+/* The readers on the tree at path. */
+static int read_sysctl(const char *path, struct ks_access_sysctl *sc, struct ks_error *err)
+{
+	struct ks_root root;
+	int r;
+
+	open_root(&root, path);
+	r = ks_access_read_sysctl(&root, sc, err);
+	ks_root_close(&root);
+	return r;
+}
+
+static int read_caller(const char *path, pid_t tid, struct ks_caller *c, struct ks_error *err)
+{
+	struct ks_root root;
+	int r;
+
+	open_root(&root, path);
+	r = ks_access_read_caller(&root, tid, c, err);
+	ks_root_close(&root);
+	return r;
+}
+
 /* ---- the rule ---- */
 
 struct rule_row {
@@ -126,28 +149,30 @@ static void test_sysctl_values(void **state)
 
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/kptr_restrict"), "1\n"), 0);
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/perf_event_paranoid"), "-1\n"), 0);
-	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), 0);
+	assert_int_equal(read_sysctl(t->dir, &sc, &err), 0);
 	assert_int_equal(sc.kptr_restrict, 1);
 	assert_int_equal(sc.perf_event_paranoid, -1);
 
 	/* No perf events in the kernel: the perf clause never applies. */
 	unlink(tpath(t, "proc/sys/kernel/perf_event_paranoid"));
-	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), 0);
+	assert_int_equal(read_sysctl(t->dir, &sc, &err), 0);
 	assert_int_equal(sc.perf_event_paranoid, INT_MAX);
 
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/perf_event_paranoid"), "two\n"), 0);
-	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), -EINVAL);
+	assert_int_equal(read_sysctl(t->dir, &sc, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "perf_event_paranoid"));
 
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/perf_event_paranoid"), "2"), 0);
 	assert_int_equal(write_file(tpath(t, "proc/sys/kernel/kptr_restrict"), "%s", ""), 0);
-	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), -EINVAL);
+	assert_int_equal(read_sysctl(t->dir, &sc, &err), -EINVAL);
 
 	/* Without kptr_restrict we cannot know: an error, never a default. */
 	unlink(tpath(t, "proc/sys/kernel/kptr_restrict"));
-	assert_int_equal(ks_access_read_sysctl(t->dir, &sc, &err), -ENOENT);
+	assert_int_equal(read_sysctl(t->dir, &sc, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "kptr_restrict"));
-	assert_int_equal(ks_access_read_sysctl("/nonexistent-root", &sc, &err), -ENOENT);
+	/* No proc/sys/kernel under the root at all. */
+	assert_int_equal(read_sysctl(tpath(t, "proc/sys/kernel"), &sc, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "proc/sys/kernel/proc/sys/kernel: No such file"));
 }
 
 static void test_sysctl_fixtures(void **state)
@@ -156,10 +181,10 @@ static void test_sysctl_fixtures(void **state)
 	struct ks_error err = { 0 };
 
 	(void)state;
-	assert_int_equal(ks_access_read_sysctl(fixture("debian-6.1/state-a"), &sc, &err), 0);
+	assert_int_equal(read_sysctl(fixture("debian-6.1/state-a"), &sc, &err), 0);
 	assert_int_equal(sc.kptr_restrict, 0);
 	assert_int_equal(sc.perf_event_paranoid, 3);
-	assert_int_equal(ks_access_read_sysctl(fixture("debian-6.1/extra-root-kptr_restrict2"),
+	assert_int_equal(read_sysctl(fixture("debian-6.1/extra-root-kptr_restrict2"),
 					       &sc, &err), 0);
 	assert_int_equal(sc.kptr_restrict, 2);
 }
@@ -215,7 +240,7 @@ static bool userns_of(struct tree *t, const char *capeff, const char *userns, co
 	struct ks_caller c;
 
 	fake_task(t, 4243, 4242, "worker", 777, capeff, userns, map);
-	assert_int_equal(ks_access_read_caller(t->dir, 4243, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 4243, &c, &err), 0);
 	return c.init_userns;
 }
 
@@ -226,7 +251,7 @@ static void test_caller_fake(void **state)
 	struct ks_caller c;
 
 	fake_task(t, 4243, 4242, "worker", 777, CAP_SYSLOG_ONLY, INIT_NS, ID_MAP);
-	assert_int_equal(ks_access_read_caller(t->dir, 4243, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 4243, &c, &err), 0);
 	assert_int_equal(c.tid, 4243);
 	assert_int_equal(c.tgid, 4242);
 	assert_int_equal(c.uid, 1000);
@@ -234,12 +259,12 @@ static void test_caller_fake(void **state)
 	assert_true(c.init_userns);
 
 	fake_task(t, 4243, 4242, "worker", 777, CAP_ALL_BUT_SYSLOG, INIT_NS, ID_MAP);
-	assert_int_equal(ks_access_read_caller(t->dir, 4243, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 4243, &c, &err), 0);
 	assert_false(c.cap_syslog);
 
 	/* CAP_SYSLOG inside a child user namespace is not CAP_SYSLOG. */
 	fake_task(t, 4243, 4242, "worker", 777, CAP_ALL, CHILD_NS, ID_MAP);
-	assert_int_equal(ks_access_read_caller(t->dir, 4243, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 4243, &c, &err), 0);
 	assert_true(c.cap_syslog);
 	assert_false(c.init_userns);
 	assert_false(ks_access_rule(1, 3, c.cap_syslog, c.init_userns));
@@ -257,7 +282,7 @@ static void test_caller_fake(void **state)
 	assert_false(userns_of(t, CAP_ALL, "-", NULL));	/* unsure: not initial */
 	fake_task(t, 4243, 4242, "worker", 777, CAP_ALL, "-", ID_MAP);
 	assert_int_equal(write_file(tpath(t, "proc/4243/gid_map"), CHILD_MAP), 0);
-	assert_int_equal(ks_access_read_caller(t->dir, 4243, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 4243, &c, &err), 0);
 	assert_false(c.init_userns);
 
 	/* A kernel without user namespaces has neither link nor maps. */
@@ -267,7 +292,7 @@ static void test_caller_fake(void **state)
 
 	/* comm may hold spaces and parentheses. */
 	fake_task(t, 77, 77, "a) (b c) 1 2", 99, CAP_ALL, INIT_NS, ID_MAP);
-	assert_int_equal(ks_access_read_caller(t->dir, 77, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 77, &c, &err), 0);
 	assert_int_equal(c.tgid, 77);
 }
 
@@ -278,27 +303,27 @@ static void test_caller_errors(void **state)
 	struct ks_caller c;
 
 	/* Gone, or never visible (pid 0: another pid namespace). */
-	assert_int_equal(ks_access_read_caller(t->dir, 999, &c, &err), -ESRCH);
-	assert_int_equal(ks_access_read_caller(t->dir, 0, &c, &err), -ESRCH);
-	assert_int_equal(ks_access_read_caller(t->dir, -5, &c, &err), -ESRCH);
+	assert_int_equal(read_caller(t->dir, 999, &c, &err), -ESRCH);
+	assert_int_equal(read_caller(t->dir, 0, &c, &err), -ESRCH);
+	assert_int_equal(read_caller(t->dir, -5, &c, &err), -ESRCH);
 
 	/* status without CapEff */
 	fake_task(t, 500, 500, "x", 1, CAP_ALL, INIT_NS, ID_MAP);
 	assert_int_equal(write_file(tpath(t, "proc/500/status"), "Tgid:\t500\nUid:\t0\t0\t0\t0\n"), 0);
-	assert_int_equal(ks_access_read_caller(t->dir, 500, &c, &err), -EINVAL);
+	assert_int_equal(read_caller(t->dir, 500, &c, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "proc/500"));
 
 	/* stat too short to have a start time */
 	fake_task(t, 501, 501, "x", 1, CAP_ALL, INIT_NS, ID_MAP);
 	assert_int_equal(write_file(tpath(t, "proc/501/stat"), "501 (x) S 1 2 3\n"), 0);
-	assert_int_equal(ks_access_read_caller(t->dir, 501, &c, &err), -EINVAL);
+	assert_int_equal(read_caller(t->dir, 501, &c, &err), -EINVAL);
 	assert_int_equal(write_file(tpath(t, "proc/501/stat"), "501 x S 1 2 3\n"), 0);
-	assert_int_equal(ks_access_read_caller(t->dir, 501, &c, &err), -EINVAL);
+	assert_int_equal(read_caller(t->dir, 501, &c, &err), -EINVAL);
 
 	/* status missing: the task vanished between the two files */
 	fake_task(t, 502, 502, "x", 1, CAP_ALL, INIT_NS, ID_MAP);
 	unlink(tpath(t, "proc/502/status"));
-	assert_int_equal(ks_access_read_caller(t->dir, 502, &c, &err), -ESRCH);
+	assert_int_equal(read_caller(t->dir, 502, &c, &err), -ESRCH);
 }
 
 /* A "Groups:" line far longer than any fixed buffer comes before CapEff. */
@@ -318,7 +343,7 @@ static void test_caller_long_status(void **state)
 				    "Tgid:\t600\nUid:\t0\t0\t0\t0\nGroups:\t%s\nCapEff:\t%s\n",
 				    groups, CAP_SYSLOG_ONLY), 0);
 	free(groups);
-	assert_int_equal(ks_access_read_caller(t->dir, 600, &c, &err), 0);
+	assert_int_equal(read_caller(t->dir, 600, &c, &err), 0);
 	assert_true(c.cap_syslog);
 }
 
@@ -377,7 +402,7 @@ static void start_changes(struct tree *t, unsigned long long a, unsigned long lo
 	assert_int_equal(mkfifo(w.stat_path, 0600), 0);
 	assert_int_equal(mkfifo(w.status_path, 0600), 0);
 	assert_int_equal(pthread_create(&th, NULL, fifo_writer_main, &w), 0);
-	assert_int_equal(ks_access_read_caller(t->dir, 700, &c, &err), expect);
+	assert_int_equal(read_caller(t->dir, 700, &c, &err), expect);
 	pthread_join(th, NULL);
 	if (expect == 0)
 		assert_true(c.cap_syslog);
@@ -396,7 +421,7 @@ static void *other_thread(void *arg)
 	struct ks_error err = { 0 };
 
 	c->tid = (pid_t)syscall(SYS_gettid);
-	if (ks_access_read_caller("/", c->tid, c, &err) < 0)
+	if (read_caller("/", c->tid, c, &err) < 0)
 		c->tgid = -1;
 	return NULL;
 }
@@ -409,7 +434,7 @@ static void test_caller_real(void **state)
 	pthread_t th;
 
 	(void)state;
-	assert_int_equal(ks_access_read_caller("/", getpid(), &c, &err), 0);
+	assert_int_equal(read_caller("/", getpid(), &c, &err), 0);
 	assert_int_equal(c.tgid, getpid());
 	assert_int_equal(c.uid, getuid());
 	if (readlink("/proc/self/ns/user", ns, sizeof(ns) - 1) > 0)
@@ -433,11 +458,11 @@ static void test_no_fd_leaks(void **state)
 
 	fake_task(t, 800, 800, "x", 1, CAP_ALL, INIT_NS, ID_MAP);
 	for (int i = 0; i < 50; i++) {
-		ks_access_read_caller(t->dir, 800, &c, &err);
-		ks_access_read_caller(t->dir, 801, &c, &err);
-		ks_access_read_caller("/", getpid(), &c, &err);
-		ks_access_read_sysctl(fixture("debian-6.1/state-a"), &sc, &err);
-		ks_access_read_sysctl(t->dir, &sc, &err);
+		read_caller(t->dir, 800, &c, &err);
+		read_caller(t->dir, 801, &c, &err);
+		read_caller("/", getpid(), &c, &err);
+		read_sysctl(fixture("debian-6.1/state-a"), &sc, &err);
+		read_sysctl(t->dir, &sc, &err);
 	}
 	assert_int_equal(count_fds(), before);
 }

@@ -11,9 +11,11 @@
 #include "engine/kallsyms.h"
 #include "engine/model.h"
 #include "engine/modules.h"
+#include "engine/text.h"
 #include "testutil.h"
 
 struct built {
+	struct ks_text text;
 	struct ks_kallsyms ks;
 	struct ks_modlist mods;
 	struct ks_model m;
@@ -21,16 +23,17 @@ struct built {
 
 static void build(struct built *b, const char *root_rel)
 {
-	char path[4200], root[4096];
 	struct ks_error err = { 0 };
 	struct ks_target t;
+	struct ks_root root;
 
-	snprintf(root, sizeof(root), "%s", fixture(root_rel));
-	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	if (ks_kallsyms_read(&b->ks, path, NULL, &err) < 0)
+	open_root(&root, fixture(root_rel));
+	if (ks_text_read(&root, "proc/kallsyms", &b->text, &err) < 0 ||
+	    ks_kallsyms_parse(&b->ks, b->text.data, b->text.len, &err) < 0)
 		fail_msg("%s", err.msg);
-	if (ks_modlist_read(&b->mods, root, &err) < 0)
+	if (ks_modlist_read(&b->mods, &root, &err) < 0)
 		fail_msg("%s", err.msg);
+	ks_root_close(&root);
 	assert_int_equal(ks_target_from_machine("x86_64", &t), 0);
 	if (ks_model_build(&b->m, &b->ks, &b->mods, &t, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -41,13 +44,14 @@ static void unbuild(struct built *b)
 	ks_model_release(&b->m);
 	ks_modlist_release(&b->mods);
 	ks_kallsyms_release(&b->ks);
+	ks_text_release(&b->text);
 }
 
 static const struct ks_sym *find(const struct ks_model *m, const char *owner, const char *name,
 				 uint64_t addr)
 {
 	for (size_t i = 0; i < m->n_syms; i++)
-		if (!strcmp(m->syms[i].name, name) && m->syms[i].addr == addr &&
+		if (name_eq(m->syms[i].name, m->syms[i].name_len, name) && m->syms[i].addr == addr &&
 		    !strcmp(m->owners[m->syms[i].owner].name, owner))
 			return &m->syms[i];
 	fail_msg("no symbol %s:%s at %#llx", owner, name, (unsigned long long)addr);
@@ -133,7 +137,8 @@ static void test_mini_owners_and_order(void **state)
 	assert_true(b.m.owners[1].base == 0xffffffffc0000000ull);
 	assert_true(b.m.owners[1].size == 12288);
 	/* File order is kept within an owner. */
-	assert_string_equal(b.m.syms[b.m.owners[1].first_sym].name, "mod_a_fn2");
+	assert_true(name_eq(b.m.syms[b.m.owners[1].first_sym].name,
+			    b.m.syms[b.m.owners[1].first_sym].name_len, "mod_a_fn2"));
 	unbuild(&b);
 }
 
@@ -220,8 +225,8 @@ static void check_invariants(const struct ks_model *m)
 			const struct ks_region *rg = &m->owners[s->owner].regions[s->region];
 
 			if (s->addr < rg->addr || s->addr + s->size > rg->addr + rg->size)
-				fail_msg("%s at %#llx size %#llx outside %s", s->name,
-					 (unsigned long long)s->addr, (unsigned long long)s->size,
+				fail_msg("%.*s at %#llx size %#llx outside %s", (int)s->name_len,
+					 s->name, (unsigned long long)s->addr, (unsigned long long)s->size,
 					 rg->name);
 			assert_true(s->size > 0);
 		}

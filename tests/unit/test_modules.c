@@ -10,6 +10,29 @@
 #include "engine/modules.h"
 #include "testutil.h"
 
+/* The readers on the tree at path. */
+static int modlist_read(struct ks_modlist *l, const char *path, struct ks_error *err)
+{
+	struct ks_root root;
+	int r;
+
+	open_root(&root, path);
+	r = ks_modlist_read(l, &root, err);
+	ks_root_close(&root);
+	return r;
+}
+
+static int modlist_read_set(struct ks_modlist *l, const char *path, struct ks_error *err)
+{
+	struct ks_root root;
+	int r;
+
+	open_root(&root, path);
+	r = ks_modlist_read_set(l, &root, err);
+	ks_root_close(&root);
+	return r;
+}
+
 static void test_debian_state_a(void **state)
 {
 	static const char *const order[] = {
@@ -24,7 +47,7 @@ static void test_debian_state_a(void **state)
 	size_t n_sections = 0;
 
 	(void)state;
-	if (ks_modlist_read(&l, fixture("debian-6.1/state-a"), &err) < 0)
+	if (modlist_read(&l, fixture("debian-6.1/state-a"), &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(l.n, 24);
 	for (size_t i = 0; i < l.n; i++) {
@@ -51,9 +74,9 @@ static void test_set_changes(void **state)
 	struct ks_modlist a, a2, b;
 
 	(void)state;
-	assert_int_equal(ks_modlist_read_set(&a, fixture("debian-6.1/state-a"), NULL), 0);
-	assert_int_equal(ks_modlist_read_set(&a2, fixture("debian-6.1/state-a"), NULL), 0);
-	assert_int_equal(ks_modlist_read_set(&b, fixture("debian-6.1/state-b"), NULL), 0);
+	assert_int_equal(modlist_read_set(&a, fixture("debian-6.1/state-a"), NULL), 0);
+	assert_int_equal(modlist_read_set(&a2, fixture("debian-6.1/state-a"), NULL), 0);
+	assert_int_equal(modlist_read_set(&b, fixture("debian-6.1/state-b"), NULL), 0);
 	assert_int_equal(b.n, 23);
 	assert_string_equal(b.mods[b.n - 1].name, "tun");
 	assert_int_equal(b.mods[b.n - 1].n_sections, 0);	/* read_set reads no sections */
@@ -84,7 +107,7 @@ static void test_no_modules_file(void **state)
 	struct ks_modlist l;
 
 	(void)state;
-	assert_int_equal(ks_modlist_read(&l, fixture("host-6.18/state-a"), NULL), 0);
+	assert_int_equal(modlist_read(&l, fixture("host-6.18/state-a"), NULL), 0);
 	assert_int_equal(l.n, 0);
 	ks_modlist_release(&l);
 }
@@ -102,7 +125,7 @@ static void test_vanished_module_is_gone_not_error(void **state)
 					  "real 4096 0 - Live 0xffffffffc0010000\n"), 0);
 	snprintf(path, sizeof(path), "%s/sys/module/real/sections/.text", dir);
 	assert_int_equal(write_file(path, "0xffffffffc0010000\n"), 0);
-	assert_int_equal(ks_modlist_read(&l, dir, &err), 0);
+	assert_int_equal(modlist_read(&l, dir, &err), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.mods[0].name, "real");
 	assert_false(l.mods[0].gone);
@@ -125,7 +148,7 @@ static void test_malformed_inputs(void **state)
 	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/proc/modules", dir);
 	assert_int_equal(write_file(path, "ok 4096 0 - Live 0xffffffffc0000000\nbroken line\n"), 0);
-	assert_int_equal(ks_modlist_read(&l, dir, &err), -EINVAL);
+	assert_int_equal(modlist_read(&l, dir, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "proc/modules: line 2: malformed"));
 	assert_null(l.mods);
 
@@ -133,9 +156,29 @@ static void test_malformed_inputs(void **state)
 	assert_int_equal(write_file(path, "ok 4096 0 - Live 0xffffffffc0000000\n"), 0);
 	snprintf(path, sizeof(path), "%s/sys/module/ok/sections/.text", dir);
 	assert_int_equal(write_file(path, "garbage\n"), 0);
-	assert_int_equal(ks_modlist_read(&l, dir, &err), -EINVAL);
+	assert_int_equal(modlist_read(&l, dir, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "not an address"));
 	assert_non_null(strstr(err.msg, "sections/.text"));
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A name is a directory under sys/module: nothing that could leave it. */
+static void test_module_name_is_a_name(void **state)
+{
+	static const char *const bad[] = { "..", ".", "a/b", "../../etc" };
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_modlist l;
+	struct ks_error err = { 0 };
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(write_file(path, "%s 4096 0 - Live 0xffffffffc0000000\n", bad[i]), 0);
+		assert_int_equal(modlist_read(&l, dir, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "line 1: not a module name"));
+	}
 	rm_rf(dir);
 	free(dir);
 }
@@ -157,7 +200,7 @@ static void test_unreadable_sections(void **state)
 	snprintf(path, sizeof(path), "%s/sys/module/ok/sections/.text", dir);
 	assert_int_equal(write_file(path, "0xffffffffc0000000\n"), 0);
 	chmod(path, 0);
-	assert_int_equal(ks_modlist_read(&l, dir, &err), -EACCES);
+	assert_int_equal(modlist_read(&l, dir, &err), -EACCES);
 	assert_non_null(strstr(err.msg, "Permission denied"));
 	rm_rf(dir);
 	free(dir);
@@ -167,19 +210,22 @@ static void test_unreadable_sections(void **state)
 static void test_live_kmod_matches_tree(void **state)
 {
 	struct ks_modlist l;
+	struct ks_root live;
 	size_t compared = 0;
 
 	(void)state;
-	assert_int_equal(ks_modlist_read_set(&l, "/", NULL), 0);
+	open_root(&live, "/");
+	assert_int_equal(ks_modlist_read_set(&l, &live, NULL), 0);
 	if (l.n == 0 || access("/sys/module", R_OK) < 0) {
 		ks_modlist_release(&l);
+		ks_root_close(&live);
 		skip();	/* this kernel has no loadable modules */
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct ks_module a = { .name = l.mods[i].name }, b = { .name = l.mods[i].name };
 		struct ks_error err = { 0 };
 
-		if (ks_modsections_read_tree(&a, "/", &err) < 0 || ks_modsections_read_kmod(&b, &err) < 0)
+		if (ks_modsections_read_tree(&a, &live, &err) < 0 || ks_modsections_read_kmod(&b, &err) < 0)
 			fail_msg("%s", err.msg);
 		if (!a.gone && !b.gone) {
 			assert_int_equal(a.n_sections, b.n_sections);
@@ -198,6 +244,7 @@ static void test_live_kmod_matches_tree(void **state)
 	}
 	assert_true(compared > 0);
 	ks_modlist_release(&l);
+	ks_root_close(&live);
 }
 
 int main(void)
@@ -209,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_no_modules_file),
 		cmocka_unit_test(test_vanished_module_is_gone_not_error),
 		cmocka_unit_test(test_malformed_inputs),
+		cmocka_unit_test(test_module_name_is_a_name),
 		cmocka_unit_test(test_unreadable_sections),
 		cmocka_unit_test(test_live_kmod_matches_tree),
 	};

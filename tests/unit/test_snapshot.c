@@ -20,14 +20,18 @@
 #include "engine/kallsyms.h"
 #include "engine/model.h"
 #include "engine/snapshot.h"
+#include "engine/text.h"
 #include "testutil.h"
 
-static struct ks_snapshot *take(const char *root, struct ks_error *err, int *r)
+static struct ks_snapshot *take(const char *path, struct ks_error *err, int *r)
 {
-	struct ks_snapshot_opts opts = { .root = root };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root };
 	struct ks_snapshot *s = NULL;
 
+	open_root(&root, path);
 	*r = ks_snapshot_take(&opts, &s, err);
+	ks_root_close(&root);
 	return s;
 }
 
@@ -97,10 +101,11 @@ static char **expected_lines(const struct ks_kallsyms *ks, size_t *n)
 		uint8_t bind, type;
 
 		assert_int_equal(ks_letter_to_elf(ks->syms[i].type, &bind, &type), 0);
-		assert_true(asprintf(&v[i], "%s %s %llx %u %u",
+		assert_true(asprintf(&v[i], "%.*s %.*s %llx %u %u",
+				     ks->syms[i].module ? ks->syms[i].module_len : 7,
 				     ks->syms[i].module ? ks->syms[i].module : "vmlinux",
-				     ks->syms[i].name, (unsigned long long)ks->syms[i].addr, bind,
-				     type) > 0);
+				     ks->syms[i].name_len, ks->syms[i].name,
+				     (unsigned long long)ks->syms[i].addr, bind, type) > 0);
 	}
 	qsort(v, ks->n_syms, sizeof(*v), cmp_str);
 	*n = ks->n_syms;
@@ -185,18 +190,21 @@ static int line_matches(const char *want, const char *got)
 	return strcmp(want, got) == 0;
 }
 
-static void check_root_roundtrip(const char *root, size_t n_owners)
+static void check_root_roundtrip(const char *path, size_t n_owners)
 {
-	char path[4200];
+	struct ks_root root;
+	struct ks_text text;
 	struct ks_kallsyms ks;
 	struct ks_snapshot *s;
 	char **want, **got;
 	size_t nw, ng, nfiles, unmatched = 0;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	assert_int_equal(ks_kallsyms_read(&ks, path, NULL, NULL), 0);
-	s = take(root, NULL, &r);
+	open_root(&root, path);
+	assert_int_equal(ks_text_read(&root, "proc/kallsyms", &text, NULL), 0);
+	ks_root_close(&root);
+	assert_int_equal(ks_kallsyms_parse(&ks, text.data, text.len, NULL), 0);
+	s = take(path, NULL, &r);
 	assert_int_equal(r, 0);
 	want = expected_lines(&ks, &nw);
 	got = image_lines(ks_snapshot_data(s), ks_snapshot_size(s), &ng, &nfiles);
@@ -237,6 +245,7 @@ static void check_root_roundtrip(const char *root, size_t n_owners)
 	free_lines(got, ng);
 	ks_snapshot_unref(s);
 	ks_kallsyms_release(&ks);
+	ks_text_release(&text);
 }
 
 static void test_roundtrip_mini(void **state)
@@ -304,13 +313,14 @@ static void test_bad_kallsyms_line(void **state)
 static void test_vanishing_module_gives_enxio(void **state)
 {
 	char *dir = make_tmpdir(), path[4200];
-	struct ks_snapshot_opts opts = { .max_tries = 3 };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .max_tries = 3 };
 	struct ks_snapshot *s = NULL;
 	struct ks_error err = { 0 };
 	int fds = count_fds();
 
 	(void)state;
-	opts.root = dir;
+	open_root(&root, dir);
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
 	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
 					  "ffffffffc0000000 t f\t[ghost]\n"), 0);
@@ -319,6 +329,7 @@ static void test_vanishing_module_gives_enxio(void **state)
 	assert_int_equal(ks_snapshot_take(&opts, &s, &err), -ENXIO);
 	assert_null(s);
 	assert_non_null(strstr(err.msg, "after 3 tries"));
+	ks_root_close(&root);
 	assert_int_equal(count_fds(), fds);
 	rm_rf(dir);
 	free(dir);
@@ -375,14 +386,15 @@ static void run_mover(const char *const *contents, size_t n, bool alternate, int
 		      size_t *served)
 {
 	char *dir = make_tmpdir(), path[4200];
-	struct ks_snapshot_opts opts = { .max_tries = 4 };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .max_tries = 4 };
 	struct ks_snapshot *s = NULL;
 	struct ks_error err = { 0 };
 	struct mover m = { .contents = contents, .n_contents = n, .alternate = alternate };
 	pthread_t t;
 	int r, fd;
 
-	opts.root = dir;
+	open_root(&root, dir);
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
 	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
 					  "ffffffffc0000000 t f\t[moda]\n"), 0);
@@ -409,6 +421,7 @@ static void run_mover(const char *const *contents, size_t n, bool alternate, int
 	if (s)
 		ks_snapshot_unref(s);
 	*served = m.served;
+	ks_root_close(&root);
 	rm_rf(dir);
 	free(dir);
 }
@@ -446,7 +459,8 @@ static void test_cache(void **state)
 {
 	char *dir = make_tmpdir(), path[4200], cmd[8600];
 	struct ks_snapshot_cache *c = ks_snapshot_cache_new();
-	struct ks_snapshot_opts opts = { .cache = c };
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .cache = c };
 	struct ks_snapshot *a, *b, *d, *e;
 	unsigned long hits, misses;
 
@@ -454,7 +468,7 @@ static void test_cache(void **state)
 	assert_non_null(c);
 	snprintf(cmd, sizeof(cmd), "cp -r '%s'/. '%s'", fixture("mini"), dir);
 	assert_int_equal(system(cmd), 0);
-	opts.root = dir;
+	open_root(&root, dir);
 	assert_int_equal(ks_snapshot_take(&opts, &a, NULL), 0);
 	assert_int_equal(ks_snapshot_take(&opts, &b, NULL), 0);
 	assert_ptr_equal(a, b);
@@ -491,6 +505,7 @@ static void test_cache(void **state)
 	ks_snapshot_unref(d);
 	ks_snapshot_unref(e);
 	ks_snapshot_cache_free(c);
+	ks_root_close(&root);
 	rm_rf(dir);
 	free(dir);
 }

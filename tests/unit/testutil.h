@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/root.h"
+
 /* $KSYMS_FIXTURES/<rel>, in a static buffer (one at a time). */
 static inline const char *fixture(const char *rel)
 {
@@ -20,6 +22,23 @@ static inline const char *fixture(const char *rel)
 
 	snprintf(path, sizeof(path), "%s/%s", base ? base : "tests/fixtures", rel);
 	return path;
+}
+
+/* Open path as a root for the engine; aborts the test program if it cannot. */
+static inline void open_root(struct ks_root *root, const char *path)
+{
+	struct ks_error err = { 0 };
+
+	if (ks_root_open(root, path, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
+/* Is the (not NUL-terminated) name of len bytes the string s? */
+static inline int name_eq(const char *name, size_t len, const char *s)
+{
+	return name && strlen(s) == len && memcmp(name, s, len) == 0;
 }
 
 /* Create every parent directory of path, then write text to it. */

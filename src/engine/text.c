@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Reading a kernel text whole, on a thread.
+ *
+ * procfs reports no size, so the text goes into one reserved private
+ * mapping that is filled and then shrunk to fit: it never moves while it
+ * grows, and its pages go back to the kernel when it is released instead of
+ * lingering in malloc's arenas.
+ */
+#include "text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct ks_text_read {
+	int fd;
+	pthread_t thread;
+	char *buf;		/* KS_TEXT_MAX bytes reserved */
+	size_t len;		/* set by the thread */
+	int error;		/* errno, set by the thread */
+	const struct ks_root *root;	/* for messages */
+	const char *rel;
+};
+
+static void *reader_main(void *arg)
+{
+	struct ks_text_read *rd = arg;
+	ssize_t r;
+
+	for (;;) {
+		/* Keep one byte for the terminating NUL. */
+		if (rd->len == KS_TEXT_MAX - 1) {
+			rd->error = EFBIG;
+			return NULL;
+		}
+		r = read(rd->fd, rd->buf + rd->len, KS_TEXT_MAX - 1 - rd->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rd->error = errno;
+		if (r <= 0)
+			return NULL;
+		rd->len += (size_t)r;
+	}
+}
+
+static void text_read_free(struct ks_text_read *rd)
+{
+	if (rd->buf)
+		munmap(rd->buf, KS_TEXT_MAX);
+	if (rd->fd >= 0)
+		close(rd->fd);
+	free(rd);
+}
+
+int ks_text_read_start(struct ks_text_read **out, const struct ks_root *root, const char *rel,
+		       struct ks_error *err)
+{
+	struct ks_text_read *rd = calloc(1, sizeof(*rd));
+	int r;
+
+	*out = NULL;
+	if (!rd)
+		return ks_error_set(err, ENOMEM, "out of memory");
+	rd->root = root;
+	rd->rel = rel;
+	rd->fd = ks_root_openat(root, rel, O_RDONLY, err);
+	if (rd->fd < 0) {
+		r = rd->fd;
+		goto fail;
+	}
+	rd->buf = mmap(NULL, KS_TEXT_MAX, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (rd->buf == MAP_FAILED) {
+		rd->buf = NULL;
+		r = ks_error_set(err, ENOMEM, "%s/%s: cannot reserve memory", root->path, rel);
+		goto fail;
+	}
+	r = pthread_create(&rd->thread, NULL, reader_main, rd);
+	if (r) {
+		r = ks_error_set(err, r, "cannot start a reader thread: %s", strerror(r));
+		goto fail;
+	}
+	*out = rd;
+	return 0;
+fail:
+	text_read_free(rd);
+	return r;
+}
+
+int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks_error *err)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), fit;
+	void *shrunk;
+	int r = 0;
+
+	memset(text, 0, sizeof(*text));
+	pthread_join(rd->thread, NULL);
+	if (rd->error == EFBIG) {
+		r = ks_error_set(err, EFBIG, "%s/%s: larger than the limit of %zu MiB",
+				 rd->root->path, rd->rel, KS_TEXT_MAX >> 20);
+		goto out;
+	}
+	if (rd->error) {
+		r = ks_error_set(err, rd->error, "%s/%s: %s", rd->root->path, rd->rel,
+				 strerror(rd->error));
+		goto out;
+	}
+	rd->buf[rd->len] = '\0';
+	text->data = rd->buf;
+	text->len = rd->len;
+	text->map_len = KS_TEXT_MAX;
+	rd->buf = NULL;
+	/* Give back the reservation beyond the text. */
+	fit = (text->len + 1 + page - 1) / page * page;
+	shrunk = mremap(text->data, text->map_len, fit, 0);
+	if (shrunk != MAP_FAILED)
+		text->map_len = fit;
+out:
+	text_read_free(rd);
+	return r;
+}
+
+int ks_text_read(const struct ks_root *root, const char *rel, struct ks_text *text,
+		 struct ks_error *err)
+{
+	struct ks_text_read *rd;
+	int r = ks_text_read_start(&rd, root, rel, err);
+
+	if (r < 0) {
+		memset(text, 0, sizeof(*text));
+		return r;
+	}
+	return ks_text_read_finish(rd, text, err);
+}
+
+bool ks_text_equal(const struct ks_text *a, const struct ks_text *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+void ks_text_release(struct ks_text *t)
+{
+	if (t->data)
+		munmap(t->data, t->map_len);
+	memset(t, 0, sizeof(*t));
+}
