@@ -102,38 +102,59 @@ static int parse_line(const char **pp, const char *end, size_t lineno, struct ks
 	return 0;
 }
 
-int ks_kallsyms_parse(struct ks_kallsyms *ks, const char *text, size_t len, struct ks_error *err)
+/* Room for one more symbol. */
+static int grow(struct ks_kallsyms *ks)
 {
-	const char *p = text, *end = text + len;
-	/* A kallsyms line is rarely under 24 bytes: one allocation covers it. */
-	size_t cap = len / 24 + 16, lineno = 0;
+	/* A kallsyms line is rarely under 24 bytes: a distribution kernel's
+	 * text fits the first allocation. */
+	size_t cap = ks->cap ? ks->cap * 2 : (8u << 20) / 24;
+	struct ks_rawsym *grown;
+
+	if (ks->n_syms < ks->cap)
+		return 0;
+	grown = realloc(ks->syms, cap * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	ks->syms = grown;
+	ks->cap = cap;
+	return 0;
+}
+
+int ks_kallsyms_parse_more(struct ks_kallsyms *ks, const char *text, size_t avail, bool last,
+			   struct ks_error *err)
+{
+	const char *p = text + ks->parsed, *end = text + avail;
 	int r;
 
-	memset(ks, 0, sizeof(*ks));
-	ks->syms = malloc(cap * sizeof(*ks->syms));
-	if (!ks->syms)
-		return ks_error_set(err, ENOMEM, "out of memory");
+	if (!last) {
+		/* Only whole lines: the last one may still be arriving. */
+		end = memrchr(p, '\n', (size_t)(end - p));
+		if (!end)
+			return 0;
+		end++;
+	}
 	while (p < end) {
-		lineno++;
-		if (ks->n_syms == cap) {
-			struct ks_rawsym *grown = realloc(ks->syms, cap * 2 * sizeof(*grown));
-
-			if (!grown) {
-				r = ks_error_set(err, ENOMEM, "out of memory");
-				goto fail;
-			}
-			ks->syms = grown;
-			cap *= 2;
+		ks->lineno++;
+		if (grow(ks) < 0) {
+			r = ks_error_set(err, ENOMEM, "out of memory");
+			goto fail;
 		}
-		r = parse_line(&p, end, lineno, &ks->syms[ks->n_syms], err);
+		r = parse_line(&p, end, ks->lineno, &ks->syms[ks->n_syms], err);
 		if (r < 0)
 			goto fail;
 		ks->n_syms++;
 	}
+	ks->parsed = (size_t)(p - text);
 	return 0;
 fail:
 	ks_kallsyms_release(ks);
 	return r;
+}
+
+int ks_kallsyms_parse(struct ks_kallsyms *ks, const char *text, size_t len, struct ks_error *err)
+{
+	memset(ks, 0, sizeof(*ks));
+	return ks_kallsyms_parse_more(ks, text, len, true, err);
 }
 
 bool ks_kallsyms_all_zero(const char *text, size_t len)

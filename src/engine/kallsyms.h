@@ -25,10 +25,13 @@ struct ks_rawsym {
 };
 
 /* A parsed kallsyms text. The table points into the text, which must
- * outlive it. */
+ * outlive it. Zero-initialized, it is an empty table ready to be fed. */
 struct ks_kallsyms {
 	struct ks_rawsym *syms;	/* in file order */
 	size_t n_syms;
+	size_t cap;		/* the parser's: syms allocated, */
+	size_t parsed;		/* bytes of text parsed, */
+	size_t lineno;		/* lines parsed */
 };
 
 /*
@@ -36,6 +39,15 @@ struct ks_kallsyms {
  * ks is left empty and err names the line.
  */
 int ks_kallsyms_parse(struct ks_kallsyms *ks, const char *text, size_t len, struct ks_error *err);
+
+/*
+ * Parse a text as it arrives: the first avail bytes of text are there, and
+ * the rest is still being read into the same buffer behind them. Parses the
+ * whole lines not parsed yet; with last, everything (text[avail] must then
+ * be '\0'). On error, ks is left empty and err names the line.
+ */
+int ks_kallsyms_parse_more(struct ks_kallsyms *ks, const char *text, size_t avail, bool last,
+			   struct ks_error *err);
 
 void ks_kallsyms_release(struct ks_kallsyms *ks);
 

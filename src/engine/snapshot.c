@@ -141,30 +141,33 @@ static void cache_entry_unref(struct cache_entry *e)
 	free(e);
 }
 
-/*
- * The one place that decides reuse: the cached image, referenced, if it was
- * built from exactly this text and these modules; else NULL. Counts the
- * answer.
- */
-static struct ks_snapshot *cache_lookup(struct ks_snapshot_cache *c, const struct ks_text *text,
-					const struct ks_modlist *mods)
+/* The current entry, referenced: it stays valid while another open
+ * replaces it. */
+static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
 {
 	struct cache_entry *e;
-	struct ks_snapshot *hit = NULL;
 
 	pthread_mutex_lock(&c->lock);
 	e = c->cur;
 	if (e)
 		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&c->lock);
-	/* Compared outside the lock: the entry stays valid while another open
-	 * replaces it. */
-	if (e && ks_text_equal(&e->text, text) && modlists_equal(&e->mods, mods))
-		hit = ks_snapshot_ref(e->snap);
-	cache_entry_unref(e);
+	return e;
+}
+
+/*
+ * The one place that decides reuse: entry e's image is this snapshot's if
+ * it was built from the same kallsyms text (same_text: compared as it was
+ * read) and the same module sections. Counts the answer.
+ */
+static bool cache_reuse(struct ks_snapshot_cache *c, const struct cache_entry *e,
+			bool same_text, const struct ks_modlist *mods)
+{
+	bool hit = e && same_text && modlists_equal(&e->mods, mods);
+
 	pthread_mutex_lock(&c->lock);
-	c->hits += hit != NULL;
-	c->misses += hit == NULL;
+	c->hits += hit;
+	c->misses += !hit;
 	pthread_mutex_unlock(&c->lock);
 	return hit;
 }
@@ -229,22 +232,16 @@ static bool modules_consistent(const struct ks_modlist *before, const struct ks_
 	return true;
 }
 
-/* The image of text and mods, in a sealed memfd. */
-static int snapshot_build(const struct ks_text *text, const struct ks_modlist *mods,
-			  const struct ks_root *root, const struct ks_target *target,
-			  struct ks_snapshot **out, struct ks_error *err)
+/* The image of a parsed kallsyms and the modules, in a sealed memfd. */
+static int snapshot_build(const struct ks_kallsyms *ks, const struct ks_modlist *mods,
+			  const struct ks_target *target, struct ks_snapshot **out,
+			  struct ks_error *err)
 {
-	struct ks_kallsyms ks = { 0 };
 	struct ks_model model = { 0 };
 	size_t size;
 	int fd = -1, r;
 
-	r = ks_kallsyms_parse(&ks, text->data, text->len, err);
-	if (r < 0) {
-		ks_error_prefix(err, "%s/proc/kallsyms", root->path);
-		goto out;
-	}
-	r = ks_model_build(&model, &ks, mods, target, err);
+	r = ks_model_build(&model, ks, mods, target, err);
 	if (r < 0)
 		goto out;
 	fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -266,7 +263,37 @@ out:
 	if (fd >= 0)
 		close(fd);
 	ks_model_release(&model);
-	ks_kallsyms_release(&ks);
+	return r;
+}
+
+/*
+ * Take in kallsyms as the reader thread gets it from the kernel. While the
+ * text is byte for byte the cached one's, nothing is parsed (an unchanged
+ * kernel then costs its reading and no more); from the first difference,
+ * or with no cache, what has arrived is parsed while the rest is read.
+ * *same says whether it matched to the end. After a parse error the rest
+ * is only waited for.
+ */
+static int collect_kallsyms(struct ks_text_read *rd, const struct ks_text *cached,
+			    struct ks_kallsyms *ks, bool *same, struct ks_error *err)
+{
+	size_t seen = 0, avail;
+	const char *data;
+	bool done = false;
+	int r = 0;
+
+	memset(ks, 0, sizeof(*ks));
+	*same = cached != NULL;
+	while (!done) {
+		done = ks_text_read_wait(rd, seen, &data, &avail);
+		if (*same)
+			*same = avail <= cached->len &&
+				memcmp(data + seen, cached->data + seen, avail - seen) == 0 &&
+				(!done || avail == cached->len);
+		if (!*same && r == 0)
+			r = ks_kallsyms_parse_more(ks, data, avail, done, err);
+		seen = avail;
+	}
 	return r;
 }
 
@@ -276,8 +303,11 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 			struct ks_error *err)
 {
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
-	struct ks_text_read *rd = NULL;
+	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
+	struct ks_kallsyms ks = { 0 };
+	struct ks_text_read *rd;
 	struct ks_text text = { 0 };
+	bool same = false;
 	int r;
 
 	r = ks_modlist_read_set(&before, root, err);
@@ -288,6 +318,11 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 		goto out;
 	/* While the kernel formats kallsyms for the reader thread. */
 	r = ks_modlist_read(&mods, root, err);
+	if (r == 0) {
+		r = collect_kallsyms(rd, cached ? &cached->text : NULL, &ks, &same, err);
+		if (r < 0)
+			ks_error_prefix(err, "%s/proc/kallsyms", root->path);
+	}
 	if (r < 0) {
 		ks_text_read_finish(rd, &text, NULL);
 		goto out;
@@ -311,16 +346,27 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 		r = -EAGAIN;
 		goto out;
 	}
-	if (cache && (*out = cache_lookup(cache, &text, &mods)))
+	if (cache && cache_reuse(cache, cached, same, &mods)) {
+		*out = ks_snapshot_ref(cached->snap);
 		goto out;
-	r = snapshot_build(&text, &mods, root, target, out, err);
+	}
+	/* The text was left unparsed as the cached one's, but the modules
+	 * differ. */
+	if (same) {
+		r = ks_kallsyms_parse(&ks, text.data, text.len, err);
+		if (r < 0)
+			goto out;
+	}
+	r = snapshot_build(&ks, &mods, target, out, err);
 	if (r == 0 && cache)
 		cache_store(cache, &text, &mods, *out);
 out:
+	ks_kallsyms_release(&ks);
 	ks_text_release(&text);
 	ks_modlist_release(&mods);
 	ks_modlist_release(&before);
 	ks_modlist_release(&after);
+	cache_entry_unref(cached);
 	return r;
 }
 

@@ -17,35 +17,57 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* How often the reader tells a waiting caller that more has arrived. */
+#define PUBLISH_EVERY ((size_t)64 << 10)
+
 struct ks_text_read {
 	int fd;
 	pthread_t thread;
 	char *buf;		/* KS_TEXT_MAX bytes reserved */
-	size_t len;		/* set by the thread */
-	int error;		/* errno, set by the thread */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t filled;		/* under lock: bytes the caller may look at */
+	bool done;		/* under lock: the read has ended */
+	int error;		/* errno, once done */
 	const struct ks_root *root;	/* for messages */
 	const char *rel;
 };
 
+static void publish(struct ks_text_read *rd, size_t filled, bool done, int error)
+{
+	pthread_mutex_lock(&rd->lock);
+	rd->filled = filled;
+	rd->done = done;
+	rd->error = error;
+	pthread_cond_signal(&rd->cond);
+	pthread_mutex_unlock(&rd->lock);
+}
+
 static void *reader_main(void *arg)
 {
 	struct ks_text_read *rd = arg;
+	size_t len = 0, published = 0;
 	ssize_t r;
 
 	for (;;) {
 		/* Keep one byte for the terminating NUL. */
-		if (rd->len == KS_TEXT_MAX - 1) {
-			rd->error = EFBIG;
+		if (len == KS_TEXT_MAX - 1) {
+			publish(rd, len, true, EFBIG);
 			return NULL;
 		}
-		r = read(rd->fd, rd->buf + rd->len, KS_TEXT_MAX - 1 - rd->len);
+		r = read(rd->fd, rd->buf + len, KS_TEXT_MAX - 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			rd->error = errno;
-		if (r <= 0)
+		if (r <= 0) {
+			rd->buf[len] = '\0';
+			publish(rd, len, true, r < 0 ? errno : 0);
 			return NULL;
-		rd->len += (size_t)r;
+		}
+		len += (size_t)r;
+		if (len - published >= PUBLISH_EVERY) {
+			publish(rd, len, false, 0);
+			published = len;
+		}
 	}
 }
 
@@ -55,6 +77,8 @@ static void text_read_free(struct ks_text_read *rd)
 		munmap(rd->buf, KS_TEXT_MAX);
 	if (rd->fd >= 0)
 		close(rd->fd);
+	pthread_mutex_destroy(&rd->lock);
+	pthread_cond_destroy(&rd->cond);
 	free(rd);
 }
 
@@ -67,6 +91,8 @@ int ks_text_read_start(struct ks_text_read **out, const struct ks_root *root, co
 	*out = NULL;
 	if (!rd)
 		return ks_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&rd->lock, NULL);
+	pthread_cond_init(&rd->cond, NULL);
 	rd->root = root;
 	rd->rel = rel;
 	rd->fd = ks_root_openat(root, rel, O_RDONLY, err);
@@ -93,6 +119,20 @@ fail:
 	return r;
 }
 
+bool ks_text_read_wait(struct ks_text_read *rd, size_t seen, const char **data, size_t *avail)
+{
+	bool done;
+
+	pthread_mutex_lock(&rd->lock);
+	while (!rd->done && rd->filled <= seen)
+		pthread_cond_wait(&rd->cond, &rd->lock);
+	*avail = rd->filled;
+	done = rd->done;
+	pthread_mutex_unlock(&rd->lock);
+	*data = rd->buf;
+	return done;
+}
+
 int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks_error *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), fit;
@@ -111,9 +151,8 @@ int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks
 				 strerror(rd->error));
 		goto out;
 	}
-	rd->buf[rd->len] = '\0';
 	text->data = rd->buf;
-	text->len = rd->len;
+	text->len = rd->filled;
 	text->map_len = KS_TEXT_MAX;
 	rd->buf = NULL;
 	/* Give back the reservation beyond the text. */

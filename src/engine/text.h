@@ -31,6 +31,13 @@ struct ks_text_read;
 int ks_text_read_start(struct ks_text_read **rd, const struct ks_root *root, const char *rel,
 		       struct ks_error *err);
 
+/*
+ * Wait until more than seen bytes have arrived, or the read has ended (the
+ * return value). The bytes [0, *avail) of *data may be read meanwhile: they
+ * never move or change; at the end, (*data)[*avail] is '\0'.
+ */
+bool ks_text_read_wait(struct ks_text_read *rd, size_t seen, const char **data, size_t *avail);
+
 /* Wait for the read to end and take its text. rd is freed either way. */
 int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks_error *err);
 
