@@ -43,7 +43,7 @@ struct ksyms {
 	 * so a reader that sees it sees everything else. */
 	pthread_mutex_t lock;
 	struct ks_symindex *idx;
-	int err;		/* errno of a failed build, sticky */
+	int err;		/* negative errno of a failed build, sticky */
 	struct section *secs;
 	size_t nsecs;
 	const char *strtab;	/* the symbols' names, in the image */
@@ -146,7 +146,7 @@ static bool section_named(Elf *elf, size_t i, size_t names_size, GElf_Shdr *sh)
 /*
  * The section names and their owners: "fuse:.text" belongs to fuse, a name
  * without ':' to the kernel. symindex has checked the headers already;
- * names are checked here against their string table.
+ * names are checked here against their string table. 0 or a negative errno.
  */
 static int index_sections(struct ksyms *k)
 {
@@ -159,17 +159,17 @@ static int index_sections(struct ksyms *k)
 
 	elf = elf_memory((char *)k->map, k->size);	/* only read: see symindex.c */
 	if (!elf)
-		return EINVAL;
+		return -EINVAL;
 	if (elf_getshdrnum(elf, &shnum) || elf_getshdrstrndx(elf, &shstrndx) ||
 	    !(scn = elf_getscn(elf, shstrndx)) || !gelf_getshdr(scn, &strsh) ||
 	    strsh.sh_type != SHT_STRTAB || strsh.sh_size == 0 ||
 	    strsh.sh_offset > k->size || strsh.sh_size > k->size - strsh.sh_offset) {
-		r = EINVAL;
+		r = -EINVAL;
 		goto out;
 	}
 	strs = base + strsh.sh_offset;
 	if (strs[strsh.sh_size - 1] != '\0') {
-		r = EINVAL;
+		r = -EINVAL;
 		goto out;
 	}
 	/* Room for every owner's name: headers may share a name (or a suffix
@@ -178,7 +178,7 @@ static int index_sections(struct ksyms *k)
 		const char *colon;
 
 		if (!section_named(elf, i, strsh.sh_size, &sh)) {
-			r = EINVAL;
+			r = -EINVAL;
 			goto out;
 		}
 		colon = strchr(strs + sh.sh_name, ':');
@@ -188,7 +188,7 @@ static int index_sections(struct ksyms *k)
 	k->secs = calloc(shnum, sizeof(*k->secs));
 	k->modnames = malloc(need);
 	if (!k->secs || !k->modnames) {
-		r = ENOMEM;
+		r = -ENOMEM;
 		goto out;
 	}
 	k->nsecs = shnum;
@@ -196,7 +196,7 @@ static int index_sections(struct ksyms *k)
 		const char *colon;
 
 		if (!section_named(elf, i, strsh.sh_size, &sh)) {
-			r = EINVAL;
+			r = -EINVAL;
 			goto out;
 		}
 		k->secs[i].name = strs + sh.sh_name;
@@ -206,7 +206,7 @@ static int index_sections(struct ksyms *k)
 			Elf_Scn *sscn = elf_getscn(elf, sh.sh_link);
 
 			if (!sscn || !gelf_getshdr(sscn, &ssh)) {
-				r = EINVAL;
+				r = -EINVAL;
 				goto out;
 			}
 			k->strtab = base + ssh.sh_offset;	/* bounds: symindex */
@@ -234,7 +234,7 @@ out:
 	return r;
 }
 
-/* The lookup tables, built by the first caller; 0 or a positive errno. */
+/* The lookup tables, built by the first caller; 0 or a negative errno. */
 static int ready(struct ksyms *k)
 {
 	struct ks_symindex *idx;
@@ -246,10 +246,10 @@ static int ready(struct ksyms *k)
 	r = k->err;
 	if (!k->idx && !r) {
 		/* symindex's checks first: it validates every header. */
-		r = -ks_symindex_new(k->map, k->size, &idx, NULL);
-		if (!r) {
+		r = ks_symindex_new(k->map, k->size, &idx, NULL);
+		if (r == 0) {
 			r = index_sections(k);
-			if (r)
+			if (r < 0)
 				ks_symindex_free(idx);
 			else
 				__atomic_store_n(&k->idx, idx, __ATOMIC_RELEASE);
@@ -284,10 +284,10 @@ KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksy
 	int r;
 
 	r = ready(k);
-	if (!r)
-		r = -ks_symindex_lookup_name(k->idx, name, &s);
-	if (r) {
-		errno = r;
+	if (r == 0)
+		r = ks_symindex_lookup_name(k->idx, name, &s);
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
 	if (sym)
@@ -304,10 +304,10 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 	int r;
 
 	r = ready(k);
-	if (!r)
-		r = -ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
-	if (r) {
-		errno = r;
+	if (r == 0)
+		r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
 	if (sym)
@@ -321,8 +321,8 @@ KSYMS_EXPORT long ksyms_count(struct ksyms *k)
 {
 	int r = ready(k);
 
-	if (r) {
-		errno = r;
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
 	return (long)ks_symindex_count(k->idx);

@@ -28,13 +28,9 @@ void *ksp_next(const char *name, void **slot);
 		(__typeof__(&fn))ksp_next(#fn, &slot_);                 \
 	})
 
-/* Snapshots held (entries and a pending one): 0 = nothing to check. */
-extern unsigned ksp_active;
-
-static inline bool ksp_idle(void)
-{
-	return __atomic_load_n(&ksp_active, __ATOMIC_ACQUIRE) == 0;
-}
+/* No snapshot is held (no entry, no pending one): nothing to check. One
+ * atomic load, no lock. */
+bool ksp_idle(void);
 
 /* Could path name the device? (last component check only) */
 bool ksp_candidate(const char *path);

@@ -46,19 +46,26 @@
 #define PENDING_TTL_NS (5 * 1000000000LL)
 #define NO_SYMBOL ((void *)1)
 
-unsigned ksp_active;
-
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char dev_path[PATH_MAX];
 static const char *dev_base;
 
-pthread_mutex_t ksp_lock = PTHREAD_MUTEX_INITIALIZER;
-struct ksp_entry *ksp_ents;
-size_t ksp_n_ents;
+/* The state: this file owns it; preload_fds.c goes through the functions
+ * of preload_state.h. Everything is guarded by ksp_lock but ksp_active, a
+ * summary published for the wrappers' lock-free ksp_idle(). */
+struct ksp_entry {
+	int fd;
+	struct ksp_snap *s;
+};
+
+static pthread_mutex_t ksp_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ksp_entry *ksp_ents;	/* descriptor numbers holding a snapshot */
+static size_t ksp_n_ents;
 static size_t cap_ents;
-struct ksp_snap *ksp_pend;
-int ksp_pend_memfd = -1;
+static struct ksp_snap *ksp_pend;	/* taken by a stat, for the next open */
+static int ksp_pend_memfd = -1;		/* its image, hidden */
 static long long pend_time;
+static unsigned ksp_active;		/* entries + the pending one */
 
 void *ksp_next(const char *name, void **slot)
 {
@@ -72,6 +79,21 @@ void *ksp_next(const char *name, void **slot)
 		__atomic_store_n(slot, p ? p : NO_SYMBOL, __ATOMIC_RELEASE);
 	}
 	return p == NO_SYMBOL ? NULL : p;
+}
+
+void ksp_state_lock(void)
+{
+	pthread_mutex_lock(&ksp_lock);
+}
+
+void ksp_state_unlock(void)
+{
+	pthread_mutex_unlock(&ksp_lock);
+}
+
+bool ksp_idle(void)
+{
+	return __atomic_load_n(&ksp_active, __ATOMIC_ACQUIRE) == 0;
 }
 
 void ksp_sys_close(int fd)
@@ -154,7 +176,8 @@ static long long now_ns(void)
 	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-void ksp_publish(void)
+/* Locked: ksp_active from the entries and the pending snapshot. */
+static void ksp_publish(void)
 {
 	__atomic_store_n(&ksp_active, (unsigned)ksp_n_ents + (ksp_pend != NULL), __ATOMIC_RELEASE);
 }
@@ -185,12 +208,19 @@ void ksp_put(void *ref)
 		destroy(s);
 }
 
-struct ksp_entry *ksp_find(int fd)
+static struct ksp_entry *ksp_find(int fd)
 {
 	for (size_t i = 0; i < ksp_n_ents; i++)
 		if (ksp_ents[i].fd == fd)
 			return &ksp_ents[i];
 	return NULL;
+}
+
+struct ksp_snap *ksp_snap_of(int fd)
+{
+	struct ksp_entry *e = ksp_find(fd);
+
+	return e ? e->s : NULL;
 }
 
 /* Locked: room for one more entry, so that adding cannot fail later. */
@@ -228,6 +258,96 @@ struct ksp_snap *ksp_unpend(int *memfd, bool *fresh)
 	ksp_pend_memfd = -1;
 	ksp_publish();
 	return s;
+}
+
+/* Locked. */
+struct ksp_snap *ksp_remove(int fd)
+{
+	struct ksp_entry *e = ksp_find(fd);
+	struct ksp_snap *s;
+
+	if (!e)
+		return NULL;
+	s = e->s;
+	*e = ksp_ents[--ksp_n_ents];
+	ksp_publish();
+	return s;
+}
+
+/* Locked. Dups share a snapshot: only its last reference needs putting
+ * after the real call (which closes the device), and a process holds few
+ * snapshots, so gone[] fills only with that many. */
+size_t ksp_remove_range(unsigned first, unsigned last, struct ksp_snap **gone, size_t max)
+{
+	size_t n_gone = 0;
+
+	for (size_t i = 0; i < ksp_n_ents;) {
+		struct ksp_snap *s = ksp_ents[i].s;
+
+		if ((unsigned)ksp_ents[i].fd >= first && (unsigned)ksp_ents[i].fd <= last &&
+		    (s->refs > 1 || n_gone < max)) {
+			if (s->refs > 1)
+				s->refs--;
+			else
+				gone[n_gone++] = s;
+			ksp_ents[i] = ksp_ents[--ksp_n_ents];
+		} else {
+			i++;
+		}
+	}
+	ksp_publish();
+	return n_gone;
+}
+
+/* Locked. */
+bool ksp_is_pending_memfd(int fd)
+{
+	return fd == ksp_pend_memfd;
+}
+
+/* Locked. */
+void ksp_disown(int devfd)
+{
+	for (size_t i = 0; i < ksp_n_ents; i++)
+		if (ksp_ents[i].s->devfd == devfd)
+			ksp_ents[i].s->devfd = -1;
+	if (ksp_pend && ksp_pend->devfd == devfd)
+		ksp_pend->devfd = -1;
+}
+
+/* Locked. */
+bool ksp_is_hidden(int fd)
+{
+	bool r = fd == ksp_pend_memfd || (ksp_pend && ksp_pend->devfd == fd);
+
+	for (size_t i = 0; i < ksp_n_ents && !r; i++)
+		r = ksp_ents[i].s->devfd == fd;
+	return r;
+}
+
+static bool in_range(int fd, unsigned first, unsigned last)
+{
+	return fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last;
+}
+
+/* Locked. */
+size_t ksp_hidden_in(unsigned first, unsigned last, int *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ksp_n_ents; i++) {
+		int d = ksp_ents[i].s->devfd;
+
+		if (in_range(d, first, last) && n < max)
+			out[n++] = d;
+	}
+	if (ksp_pend && n + 2 <= max) {
+		if (in_range(ksp_pend->devfd, first, last))
+			out[n++] = ksp_pend->devfd;
+		if (in_range(ksp_pend_memfd, first, last))
+			out[n++] = ksp_pend_memfd;
+	}
+	return n;
 }
 
 static void drop_pending(struct ksp_snap *s, int memfd)

@@ -24,29 +24,21 @@
 
 void *ksp_forget(int fd)
 {
-	struct ksp_snap *ref = NULL;
-	struct ksp_entry *e;
+	struct ksp_snap *ref;
 	bool fresh;
 	int memfd;
 
 	if (fd < 0)
 		return NULL;
-	pthread_mutex_lock(&ksp_lock);
-	e = ksp_find(fd);
-	if (e) {
-		ref = e->s;
-		*e = ksp_ents[--ksp_n_ents];
-	} else if (fd == ksp_pend_memfd) {
-		ref = ksp_unpend(&memfd, &fresh);	/* the real call closes memfd */
-	} else {
-		for (size_t i = 0; i < ksp_n_ents; i++)
-			if (ksp_ents[i].s->devfd == fd)
-				ksp_ents[i].s->devfd = -1;
-		if (ksp_pend && ksp_pend->devfd == fd)
-			ksp_pend->devfd = -1;
+	ksp_state_lock();
+	ref = ksp_remove(fd);
+	if (!ref) {
+		if (ksp_is_pending_memfd(fd))
+			ref = ksp_unpend(&memfd, &fresh);	/* the real call closes memfd */
+		else
+			ksp_disown(fd);
 	}
-	ksp_publish();
-	pthread_mutex_unlock(&ksp_lock);
+	ksp_state_unlock();
 	return ref;
 }
 
@@ -56,29 +48,26 @@ bool ksp_hidden(int fd)
 
 	if (fd < 0)
 		return false;
-	pthread_mutex_lock(&ksp_lock);
-	r = fd == ksp_pend_memfd || (ksp_pend && ksp_pend->devfd == fd);
-	for (size_t i = 0; i < ksp_n_ents && !r; i++)
-		r = ksp_ents[i].s->devfd == fd;
-	pthread_mutex_unlock(&ksp_lock);
+	ksp_state_lock();
+	r = ksp_is_hidden(fd);
+	ksp_state_unlock();
 	return r;
 }
 
 void ksp_duped(int oldfd, int newfd)
 {
-	struct ksp_entry *e;
+	struct ksp_snap *s;
 	int err = errno;
 
-	pthread_mutex_lock(&ksp_lock);
-	/* Room first: growing the table moves the entries, e among them.
-	 * Out of memory: newfd still reads the image, but its ioctls go to
-	 * the memfd (ENOTTY). */
-	e = ksp_reserve() == 0 ? ksp_find(oldfd) : NULL;
-	if (e) {
-		e->s->refs++;
-		ksp_add(newfd, e->s);
+	ksp_state_lock();
+	/* Room first, so that adding cannot fail. Out of memory: newfd still
+	 * reads the image, but its ioctls go to the memfd (ENOTTY). */
+	s = ksp_reserve() == 0 ? ksp_snap_of(oldfd) : NULL;
+	if (s) {
+		s->refs++;
+		ksp_add(newfd, s);
 	}
-	pthread_mutex_unlock(&ksp_lock);
+	ksp_state_unlock();
 	errno = err;
 }
 
@@ -122,9 +111,9 @@ static int close_gap(int (*next_close_range)(unsigned, unsigned, int), unsigned 
 int ksp_close_range(unsigned first, unsigned last, int flags)
 {
 	int (*next_close_range)(unsigned, unsigned, int) = KSP_NEXT(close_range);
-	int hidden[MAX_HIDDEN], n_hidden = 0, r = 0, e = 0;
+	int hidden[MAX_HIDDEN], r = 0, e = 0;
 	struct ksp_snap *gone[MAX_HIDDEN];
-	size_t n_gone = 0;
+	size_t n_hidden, n_gone;
 	unsigned cur = first;
 
 	if (flags & CLOSE_RANGE_CLOEXEC) {	/* closes nothing now; ours are cloexec */
@@ -133,41 +122,13 @@ int ksp_close_range(unsigned first, unsigned last, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	pthread_mutex_lock(&ksp_lock);
-	for (size_t i = 0; i < ksp_n_ents; i++) {
-		int d = ksp_ents[i].s->devfd;
+	ksp_state_lock();
+	n_hidden = ksp_hidden_in(first, last, hidden, MAX_HIDDEN);
+	n_gone = ksp_remove_range(first, last, gone, MAX_HIDDEN);
+	ksp_state_unlock();
 
-		if (d >= 0 && (unsigned)d >= first && (unsigned)d <= last && n_hidden < MAX_HIDDEN)
-			hidden[n_hidden++] = d;
-	}
-	if (ksp_pend && n_hidden + 2 <= MAX_HIDDEN) {
-		if (ksp_pend->devfd >= 0 && (unsigned)ksp_pend->devfd >= first && (unsigned)ksp_pend->devfd <= last)
-			hidden[n_hidden++] = ksp_pend->devfd;
-		if (ksp_pend_memfd >= 0 && (unsigned)ksp_pend_memfd >= first && (unsigned)ksp_pend_memfd <= last)
-			hidden[n_hidden++] = ksp_pend_memfd;
-	}
-	/* Dups share a snapshot: only its last reference needs putting
-	 * after the real call (which closes the device), and a process holds
-	 * few snapshots, so gone[] fills only with that many. */
-	for (size_t i = 0; i < ksp_n_ents;) {
-		struct ksp_snap *s = ksp_ents[i].s;
-
-		if ((unsigned)ksp_ents[i].fd >= first && (unsigned)ksp_ents[i].fd <= last &&
-		    (s->refs > 1 || n_gone < MAX_HIDDEN)) {
-			if (s->refs > 1)
-				s->refs--;
-			else
-				gone[n_gone++] = s;
-			ksp_ents[i] = ksp_ents[--ksp_n_ents];
-		} else {
-			i++;
-		}
-	}
-	ksp_publish();
-	pthread_mutex_unlock(&ksp_lock);
-
-	qsort(hidden, (size_t)n_hidden, sizeof(*hidden), cmp_int);
-	for (int i = 0; i < n_hidden && r == 0; i++) {
+	qsort(hidden, n_hidden, sizeof(*hidden), cmp_int);
+	for (size_t i = 0; i < n_hidden && r == 0; i++) {
 		if ((unsigned)hidden[i] > cur)
 			r = close_gap(next_close_range, cur, (unsigned)hidden[i] - 1, flags);
 		cur = (unsigned)hidden[i] + 1;
@@ -187,16 +148,14 @@ int ksp_ioctl(int fd, unsigned long req, void *arg, int *ret)
 {
 	int (*next_ioctl)(int, unsigned long, ...);
 	struct ksp_snap *s;
-	struct ksp_entry *e;
 	int devfd;
 	void *p;
 
-	pthread_mutex_lock(&ksp_lock);
-	e = ksp_find(fd);
-	s = e ? e->s : NULL;
+	ksp_state_lock();
+	s = ksp_snap_of(fd);
 	if (s)
 		s->refs++;
-	pthread_mutex_unlock(&ksp_lock);
+	ksp_state_unlock();
 	if (!s)
 		return 0;
 
@@ -220,7 +179,7 @@ int ksp_ioctl(int fd, unsigned long req, void *arg, int *ret)
 				*(int *)arg = (int)s->size;
 			}
 		} else {
-			pthread_mutex_lock(&ksp_lock);
+			ksp_state_lock();
 			if (!s->addr) {
 				p = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
 				if (p != MAP_FAILED)
@@ -231,13 +190,13 @@ int ksp_ioctl(int fd, unsigned long req, void *arg, int *ret)
 			} else {
 				*ret = -1;	/* mmap's errno */
 			}
-			pthread_mutex_unlock(&ksp_lock);
+			ksp_state_unlock();
 		}
 		break;
 	default:
-		pthread_mutex_lock(&ksp_lock);
+		ksp_state_lock();
 		devfd = s->devfd;
-		pthread_mutex_unlock(&ksp_lock);
+		ksp_state_unlock();
 		if (devfd < 0) {
 			*ret = -1;
 			errno = ENXIO;	/* the program closed the device under us */

@@ -25,6 +25,7 @@
 #include "access.h"
 #include "daemon.h"
 #include "device.h"
+#include "devname.h"
 #include "shared/log.h"
 #include "sdnotify.h"
 
@@ -189,20 +190,6 @@ static const struct cuse_lowlevel_ops ks_cuse_ops = {
 	.ioctl = ks_cuse_ioctl,
 };
 
-/* DEVNAME travels to the kernel as one "KEY=value" string of a
- * NUL-separated list and names a node directly under /dev. */
-static bool valid_name(const char *name)
-{
-	size_t i;
-
-	if (!name[0] || strlen(name) > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (i = 0; name[i]; i++)
-		if (name[i] == '/' || name[i] <= ' ' || name[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /*
  * Our own SIGTERM/SIGINT/SIGHUP handlers in place of libfuse's: they end the
  * session the same way (fuse_session_exit() is async-signal-safe; libfuse's
@@ -251,7 +238,8 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	int argc = 0, mt = 0, ret, status = 1;
 	const char *name = opts->name ? opts->name : "ksyms";
 
-	if (!valid_name(name)) {
+	/* main() has checked --name; this entry point does not rely on it. */
+	if (!ks_device_name_valid(name)) {
 		ks_err("invalid device name '%s'", name);
 		return 1;
 	}

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "devname.h"
 #include "shared/fdio.h"
 #include "shared/log.h"
 #include "engine/snapshot.h"
@@ -132,8 +133,10 @@ int main(int argc, char **argv)
 			opts.debug = true;
 			break;
 		case 'n':
-			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64) {
-				fprintf(stderr, "ksymsd: --name: a device name has no '/' and is 1-64 bytes\n");
+			if (!ks_device_name_valid(optarg)) {
+				fprintf(stderr, "ksymsd: --name: a device name is 1-%d bytes of "
+					"printable ASCII without '/', and not '.' or '..': '%s'\n",
+					KS_DEVICE_NAME_MAX, optarg);
 				return EXIT_FAILURE;
 			}
 			opts.name = optarg;

@@ -251,7 +251,9 @@ static void test_not_elf(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(ksyms_lookup_addr(k, 0, NULL, NULL), -1);
 	assert_int_equal(errno, EINVAL);	/* sticky */
+	errno = 0;
 	assert_int_equal(ksyms_count(k), -1);
+	assert_int_equal(errno, EINVAL);
 	ksyms_close(k);
 }
 
