@@ -23,7 +23,7 @@
 /* (a): the kernel's own work, into a buffer that is reused. */
 static int read_kallsyms(const struct ks_root *root, char *buf, size_t cap, size_t *len)
 {
-	int fd = ks_root_openat(root, "proc/kallsyms", O_RDONLY, NULL);
+	int fd = ks_root_open_file(root, "proc/kallsyms", NULL);
 	ssize_t r = 0;
 
 	*len = 0;

@@ -37,15 +37,13 @@ bool ks_access_allowed(const struct ks_access_sysctl *sc, const struct ks_caller
 
 /* Read a small procfs file (relative to dirfd) into buf, NUL-terminated.
  * procfs files report no size and may come in pieces: loop to EOF. */
-static int read_small(int dirfd, const char *name, char *buf, size_t size)
+/* Read up to size - 1 bytes of fd, NUL-terminated, and close it. */
+static int read_small_fd(int fd, char *buf, size_t size)
 {
 	size_t len = 0;
 	ssize_t n;
-	int fd, ret = 0;
+	int ret = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	while (len < size - 1) {
 		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0) {
@@ -61,6 +59,17 @@ static int read_small(int dirfd, const char *name, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return ret;
+}
+
+/* A file of the caller's /proc/<tid>: always the real /proc, whatever
+ * --root says. */
+static int read_small(int dirfd, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return read_small_fd(fd, buf, size);
 }
 
 static int parse_int(const char *s, int *out)
@@ -85,7 +94,10 @@ static int read_sysctl_int(int dirfd, const char *name, int *out)
 	char buf[64];
 	int ret;
 
-	ret = read_small(dirfd, name, buf, sizeof(buf));
+	/* A sysctl of the --root tree: only a regular file is read. */
+	ret = ks_open_regular(dirfd, name);
+	if (ret >= 0)
+		ret = read_small_fd(ret, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	return parse_int(buf, out);

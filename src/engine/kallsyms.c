@@ -128,10 +128,18 @@ int ks_kallsyms_parse_more(struct ks_kallsyms *ks, const char *text, size_t avai
 
 	if (!last) {
 		/* Only whole lines: the last one may still be arriving. */
-		end = memrchr(p, '\n', (size_t)(end - p));
-		if (!end)
+		const char *nl = memrchr(p, '\n', (size_t)(end - p));
+
+		/* Fail as soon as a line cannot be one, not at the end of a
+		 * text that may be huge. */
+		if (!nl && end - p > KS_LINE_MAX) {
+			r = ks_error_set(err, EINVAL, "line %zu: longer than %d bytes",
+					 ks->lineno + 1, KS_LINE_MAX);
+			goto fail;
+		}
+		if (!nl)
 			return 0;
-		end++;
+		end = nl + 1;
 	}
 	while (p < end) {
 		ks->lineno++;

@@ -10,6 +10,9 @@
 /* The kernel's own limit (KSYM_NAME_LEN in 6.1+). */
 #define KS_NAME_MAX 512
 
+/* The longest line those names allow: "ADDR T NAME\t[MODULE]\n". */
+#define KS_LINE_MAX (16 + 3 + (KS_NAME_MAX - 1) + 2 + (KS_NAME_MAX - 1) + 2)
+
 /*
  * One line of /proc/kallsyms: "ADDR TYPE NAME" or "ADDR TYPE NAME\t[MODULE]".
  * name and module point into the text, which the parser leaves as it is: they

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A module's section addresses, /sys/module/<name>/sections/<section>.
+ * A module's section addresses, sys/module/<name>/sections/<section>.
  *
  * Each file holds "0x%016lx\n" and is readable only with privilege at every
  * open (the daemon keeps its privilege for that). A module can unload between
  * listing the directory and reading a file: that is "gone", not an error.
+ *
+ * The running system is read exactly like a captured tree, file by file:
+ * libkmod's reader of the same files (kmod_module_get_sections()) frees the
+ * wrong kind of list when a module vanishes mid-read in the version Debian
+ * 12 ships, and the code the daemon runs should be the code the fixture
+ * tests run.
  */
 #include "modsections.h"
 
@@ -12,8 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libkmod.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +93,7 @@ int ks_section_addr_parse(const char *text, uint64_t *addr)
 	return 0;
 }
 
-int ks_modsections_read_tree(struct ks_module *m, const struct ks_root *root,
-			     struct ks_error *err)
+int ks_modsections_read(struct ks_module *m, const struct ks_root *root, struct ks_error *err)
 {
 	struct section_vec sv = { 0 };
 	char rel[300], buf[64];
@@ -99,12 +102,21 @@ int ks_modsections_read_tree(struct ks_module *m, const struct ks_root *root,
 	int dfd, fd, r = 0;
 	ssize_t len;
 
-	/* Module names are at most 255 bytes (proc/modules' parser). */
+	/* Module names are at most KS_MODULE_NAME_MAX bytes. */
 	if (snprintf(rel, sizeof(rel), "sys/module/%s/sections", m->name) >= (int)sizeof(rel))
 		return ks_error_set(err, ENAMETOOLONG, "%s: module name too long", m->name);
 	dfd = ks_root_openat(root, rel, O_RDONLY | O_DIRECTORY, err);
+	/*
+	 * No sections directory: a module that is loading or unloading is
+	 * gone (a new snapshot is due). A live one has no sections to show;
+	 * should it have gone away meanwhile, proc/modules read after the
+	 * snapshot no longer lists it.
+	 */
 	if (dfd == -ENOENT) {
-		m->gone = true;
+		m->gone = !m->live;
+		if (m->live)
+			ks_debug("%s/%s: missing: module %s has no sections", root->path, rel,
+				 m->name);
 		return 0;
 	}
 	if (dfd < 0)
@@ -120,19 +132,24 @@ int ks_modsections_read_tree(struct ks_module *m, const struct ks_root *root,
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		if (sv.n == KS_SECTIONS_MAX) {
+			r = ks_error_set(err, EFBIG, "%s/%s: more than %u sections", root->path, rel,
+					 KS_SECTIONS_MAX);
+			goto out;
+		}
+		fd = ks_open_regular(dfd, de->d_name);
+		/* sysfs answers ENODEV for an attribute of a module being removed. */
+		if (fd == -ENOENT || fd == -ENODEV)
+			goto gone;
 		if (fd < 0) {
-			if (errno == ENOENT)
-				goto gone;
-			r = ks_error_set(err, errno, "%s/%s/%s: %s", root->path, rel, de->d_name,
-					 strerror(errno));
+			r = ks_error_set(err, -fd, "%s/%s/%s: %s", root->path, rel, de->d_name,
+					 fd == -EINVAL ? "not a regular file" : strerror(-fd));
 			goto out;
 		}
 		len = read(fd, buf, sizeof(buf) - 1);
 		r = len < 0 ? errno : 0;
 		close(fd);
 		if (len < 0) {
-			/* sysfs answers ENODEV for an attribute of a module being removed. */
 			if (r == ENODEV || r == ENOENT)
 				goto gone;
 			r = ks_error_set(err, r, "%s/%s/%s: %s", root->path, rel, de->d_name,
@@ -163,103 +180,4 @@ out:
 	closedir(dir);
 	section_vec_free(&sv);
 	return r;
-}
-
-/*
- * libkmod keeps one context for the process; it is not thread-safe, and a
- * daemon may take snapshots for several opens at once.
- */
-static pthread_mutex_t kmod_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kmod_ctx *kmod;
-
-__attribute__((format(printf, 6, 0)))
-static void kmod_log_to_ks(void *data, int priority, const char *file, int line,
-			   const char *fn, const char *format, va_list args)
-{
-	char msg[512];
-	size_t n;
-
-	(void)data;
-	(void)file;
-	(void)line;
-	(void)fn;
-	vsnprintf(msg, sizeof(msg), format, args);
-	n = strlen(msg);
-	if (n && msg[n - 1] == '\n')
-		msg[n - 1] = '\0';
-	/* libkmod reports a vanished module as an error; for us it is routine. */
-	ks_log(priority < LOG_WARNING ? LOG_DEBUG : priority, "libkmod: %s", msg);
-}
-
-static int sections_dir_state(const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "/sys/module/%s/sections", name);
-	return access(path, R_OK) == 0 ? 0 : errno;
-}
-
-int ks_modsections_read_kmod(struct ks_module *m, struct ks_error *err)
-{
-	struct section_vec sv = { 0 };
-	struct kmod_list *list = NULL, *it;
-	struct kmod_module *mod = NULL;
-	int r = 0;
-
-	pthread_mutex_lock(&kmod_lock);
-	if (!kmod) {
-		kmod = kmod_new(NULL, NULL);
-		if (!kmod) {
-			r = ks_error_set(err, ENOMEM, "libkmod: cannot create a context");
-			goto out;
-		}
-		kmod_set_log_fn(kmod, kmod_log_to_ks, NULL);
-	}
-	r = kmod_module_new_from_name(kmod, m->name, &mod);
-	if (r < 0) {
-		r = ks_error_set(err, -r, "libkmod: %s: %s", m->name, strerror(-r));
-		goto out;
-	}
-	list = kmod_module_get_sections(mod);
-	if (!list) {
-		/* libkmod says only "no list": tell a vanished module (routine)
-		 * from one we may not read. */
-		int state = sections_dir_state(m->name);
-
-		if (state == ENOENT || state == 0) {
-			m->gone = state == ENOENT;
-			if (state == 0)
-				r = ks_error_set(err, EIO, "libkmod: cannot read the sections of %s",
-						 m->name);
-		} else {
-			r = ks_error_set(err, state, "/sys/module/%s/sections: %s", m->name,
-					 strerror(state));
-		}
-		goto out;
-	}
-	kmod_list_foreach(it, list) {
-		const char *name = kmod_module_section_get_name(it);
-		unsigned long addr = kmod_module_section_get_address(it);
-
-		if (!name || section_vec_add(&sv, name, addr) < 0) {
-			r = ks_error_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	section_vec_move(&sv, m);
-out:
-	if (list)
-		kmod_module_section_free_list(list);
-	if (mod)
-		kmod_module_unref(mod);
-	pthread_mutex_unlock(&kmod_lock);
-	section_vec_free(&sv);
-	return r;
-}
-
-int ks_modsections_read(struct ks_module *m, const struct ks_root *root, struct ks_error *err)
-{
-	if (root->live)
-		return ks_modsections_read_kmod(m, err);
-	return ks_modsections_read_tree(m, root, err);
 }

@@ -11,6 +11,7 @@
  */
 #include "modules.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,26 +39,58 @@ void ks_modlist_release(struct ks_modlist *list)
 	list->n = 0;
 }
 
+/* The next field of a line, split at spaces; NULL at the end. */
+static char *next_field(char **p)
+{
+	char *f;
+
+	while (**p == ' ')
+		(*p)++;
+	if (!**p)
+		return NULL;
+	f = *p;
+	*p += strcspn(*p, " ");
+	if (**p)
+		*(*p)++ = '\0';
+	return f;
+}
+
+static bool parse_u64(const char *s, int base, uint64_t *v)
+{
+	char *end;
+
+	if (!isxdigit((unsigned char)s[base == 16 ? 2 : 0]))
+		return false;
+	if (base == 16 && (s[0] != '0' || s[1] != 'x'))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	return errno == 0 && *end == '\0';
+}
+
 /* "name size refcnt deps state 0xaddr [taint]" */
 static int parse_modules_line(char *line, size_t lineno, struct ks_module *m,
 			      struct ks_error *err)
 {
-	char name[256], state[32], deps[4096];
-	unsigned long long size, base;
-	char refcnt[32];
+	char *p = line, *f[6];
+	size_t n;
 
-	/* deps can be long ("a,b,c,") but never contains spaces. */
-	if (sscanf(line, "%255s %llu %31s %4095s %31s %llx", name, &size, refcnt, deps,
-		   state, &base) != 6)
-		return ks_error_set(err, EINVAL, "line %zu: malformed: \"%.80s\"", lineno, line);
+	for (n = 0; n < 6; n++)
+		if (!(f[n] = next_field(&p)))
+			return ks_error_set(err, EINVAL, "line %zu: malformed: \"%.80s\"", lineno,
+					    line);
+	if (strlen(f[0]) > KS_MODULE_NAME_MAX)
+		return ks_error_set(err, EINVAL, "line %zu: module name longer than %d bytes",
+				    lineno, KS_MODULE_NAME_MAX);
 	/* The name becomes a directory name under sys/module. */
-	if (!strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
-		return ks_error_set(err, EINVAL, "line %zu: not a module name: \"%s\"", lineno, name);
-	m->name = strdup(name);
+	if (!strcmp(f[0], ".") || !strcmp(f[0], "..") || strchr(f[0], '/'))
+		return ks_error_set(err, EINVAL, "line %zu: not a module name: \"%s\"", lineno, f[0]);
+	if (!parse_u64(f[1], 10, &m->size) || !parse_u64(f[5], 16, &m->base))
+		return ks_error_set(err, EINVAL, "line %zu: malformed size or address", lineno);
+	m->live = strcmp(f[4], "Live") == 0;
+	m->name = strdup(f[0]);
 	if (!m->name)
 		return ks_error_set(err, ENOMEM, "out of memory");
-	m->size = size;
-	m->base = base;
 	return 0;
 }
 
@@ -77,6 +110,10 @@ int ks_modlist_parse(struct ks_modlist *list, char *text, size_t len, struct ks_
 		lineno++;
 		if (*p == '\0')
 			continue;
+		if (out.n == KS_MODULES_MAX) {
+			r = ks_error_set(err, EFBIG, "more than %u modules", KS_MODULES_MAX);
+			goto fail;
+		}
 		if (out.n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			struct ks_module *grown = realloc(out.mods, ncap * sizeof(*grown));
@@ -116,13 +153,13 @@ int ks_modlist_read_set(struct ks_modlist *list, const struct ks_root *root,
 	int fd, r;
 
 	memset(list, 0, sizeof(*list));
-	fd = ks_root_openat(root, "proc/modules", O_RDONLY, err);
+	fd = ks_root_open_file(root, "proc/modules", err);
 	/* CONFIG_MODULES=n: no file, no modules. */
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
 		return fd;
-	r = ks_read_all(fd, &text, &len, err);
+	r = ks_read_all(fd, KS_MODULES_TEXT_MAX, &text, &len, err);
 	close(fd);
 	if (r == 0)
 		r = ks_modlist_parse(list, text, len, err);

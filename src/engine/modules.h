@@ -14,11 +14,18 @@ struct ks_module_section {
 	uint64_t addr;
 };
 
+/* Limits on what proc/modules may hold, each failing with a message. */
+#define KS_MODULES_TEXT_MAX ((size_t)16 << 20)	/* bytes of proc/modules */
+#define KS_MODULES_MAX 65536u			/* modules */
+#define KS_MODULE_NAME_MAX 255			/* bytes of a name (the kernel: 55) */
+#define KS_SECTIONS_MAX 65536u			/* sections of one module */
+
 /* A loaded module as /proc/modules and /sys/module show it. */
 struct ks_module {
 	char *name;
 	uint64_t base;		/* core base address (0 when hidden) */
 	uint64_t size;		/* core size in bytes */
+	bool live;		/* state "Live", not "Loading" or "Unloading" */
 	struct ks_module_section *sections;	/* sorted by address */
 	size_t n_sections;
 	bool gone;		/* unloaded while we read it: no sections */

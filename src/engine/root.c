@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ks_root_open(struct ks_root *root, const char *path, struct ks_error *err)
@@ -38,5 +39,38 @@ int ks_root_openat(const struct ks_root *root, const char *rel, int flags, struc
 
 	if (fd < 0)
 		return ks_error_set(err, errno, "%s/%s: %s", root->path, rel, strerror(errno));
+	return fd;
+}
+
+int ks_open_regular(int dirfd, const char *name)
+{
+	struct stat before, st;
+	int fd;
+
+	if (fstatat(dirfd, name, &before, 0) < 0)
+		return -errno;
+	if (!S_ISREG(before.st_mode))
+		return -EINVAL;
+	/* O_NONBLOCK: should a FIFO take the file's place meanwhile, the open
+	 * does not wait for a writer; the check below then refuses it. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != before.st_ino ||
+	    st.st_dev != before.st_dev) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int ks_root_open_file(const struct ks_root *root, const char *rel, struct ks_error *err)
+{
+	int fd = ks_open_regular(root->fd, rel);
+
+	if (fd == -EINVAL)
+		return ks_error_set(err, EINVAL, "%s/%s: not a regular file", root->path, rel);
+	if (fd < 0)
+		return ks_error_set(err, -fd, "%s/%s: %s", root->path, rel, strerror(-fd));
 	return fd;
 }

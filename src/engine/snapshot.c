@@ -69,7 +69,9 @@ static int target_for_root(const struct ks_root *root, struct ks_target *t, stru
 	ssize_t n = -1;
 	int fd;
 
-	fd = ks_root_openat(root, "uname-m", O_RDONLY, NULL);
+	fd = ks_root_open_file(root, "uname-m", err);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
 	if (fd >= 0) {
 		n = read(fd, machine, sizeof(machine) - 1);
 		close(fd);
@@ -221,14 +223,23 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Did the module set hold still while it was read? If not, err says how
+ * it moved. */
 static bool modules_consistent(const struct ks_modlist *before, const struct ks_modlist *mods,
-			       const struct ks_modlist *after)
+			       const struct ks_modlist *after, struct ks_error *err)
 {
-	if (!ks_modlist_same_set(before, mods) || !ks_modlist_same_set(mods, after))
+	if (!ks_modlist_same_set(before, mods) || !ks_modlist_same_set(mods, after)) {
+		ks_error_set(err, EAGAIN, "proc/modules changed while the snapshot was read");
 		return false;
-	for (size_t i = 0; i < mods->n; i++)
-		if (mods->mods[i].gone)
+	}
+	for (size_t i = 0; i < mods->n; i++) {
+		if (mods->mods[i].gone) {
+			ks_error_set(err, EAGAIN, "module %s %s while its sections were read",
+				     mods->mods[i].name,
+				     mods->mods[i].live ? "went away" : "was loading or unloading");
 			return false;
+		}
+	}
 	return true;
 }
 
@@ -324,7 +335,7 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 			ks_error_prefix(err, "%s/proc/kallsyms", root->path);
 	}
 	if (r < 0) {
-		ks_text_read_finish(rd, &text, NULL);
+		ks_text_read_abandon(rd);
 		goto out;
 	}
 	r = ks_text_read_finish(rd, &text, err);
@@ -342,7 +353,7 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 	r = ks_modlist_read_set(&after, root, err);
 	if (r < 0)
 		goto out;
-	if (!modules_consistent(&before, &mods, &after)) {
+	if (!modules_consistent(&before, &mods, &after, err)) {
 		r = -EAGAIN;
 		goto out;
 	}
@@ -375,6 +386,7 @@ int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **s
 {
 	const struct ks_root *root = opts->root;
 	unsigned tries = opts->max_tries ? opts->max_tries : KS_DEFAULT_TRIES;
+	struct ks_error why = { 0 };
 	struct ks_target target;
 	int r;
 
@@ -383,13 +395,16 @@ int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **s
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < tries; i++) {
-		r = snapshot_try(root, &target, opts->cache, snap, err);
-		if (r != -EAGAIN)
+		r = snapshot_try(root, &target, opts->cache, snap, &why);
+		if (r != -EAGAIN) {
+			if (r < 0 && err)
+				*err = why;
 			return r;
-		ks_debug("module set changed while reading, retrying (%u/%u)", i + 1, tries);
+		}
+		ks_debug("%s: retrying (%u/%u)", why.msg, i + 1, tries);
 	}
 	return ks_error_set(err, ENXIO, "the module set kept changing: no consistent snapshot "
-			    "after %u tries", tries);
+			    "after %u tries (last: %s)", tries, why.msg);
 }
 
 struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s)

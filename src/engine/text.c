@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* How often the reader tells a waiting caller that more has arrived. */
@@ -28,6 +30,7 @@ struct ks_text_read {
 	pthread_cond_t cond;
 	size_t filled;		/* under lock: bytes the caller may look at */
 	bool done;		/* under lock: the read has ended */
+	atomic_bool stop;	/* the caller has given up on the text */
 	int error;		/* errno, once done */
 	const struct ks_root *root;	/* for messages */
 	const char *rel;
@@ -55,7 +58,8 @@ static void *reader_main(void *arg)
 			publish(rd, len, true, EFBIG);
 			return NULL;
 		}
-		r = read(rd->fd, rd->buf + len, KS_TEXT_MAX - 1 - len);
+		r = atomic_load_explicit(&rd->stop, memory_order_relaxed)
+			    ? 0 : read(rd->fd, rd->buf + len, KS_TEXT_MAX - 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -85,21 +89,38 @@ static void text_read_free(struct ks_text_read *rd)
 int ks_text_read_start(struct ks_text_read **out, const struct ks_root *root, const char *rel,
 		       struct ks_error *err)
 {
+	int fd = ks_root_open_file(root, rel, err);
+	struct stat st;
+
+	*out = NULL;
+	if (fd < 0)
+		return fd;
+	/* procfs says 0; a file in a tree that says more than the limit is
+	 * refused before it is read. */
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size > KS_TEXT_MAX - 1) {
+		close(fd);
+		return ks_error_set(err, EFBIG, "%s/%s: larger than the limit of %zu MiB", root->path,
+				    rel, KS_TEXT_MAX >> 20);
+	}
+	return ks_text_read_start_fd(out, fd, root, rel, err);
+}
+
+int ks_text_read_start_fd(struct ks_text_read **out, int fd, const struct ks_root *root,
+			  const char *rel, struct ks_error *err)
+{
 	struct ks_text_read *rd = calloc(1, sizeof(*rd));
 	int r;
 
 	*out = NULL;
-	if (!rd)
+	if (!rd) {
+		close(fd);
 		return ks_error_set(err, ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&rd->lock, NULL);
 	pthread_cond_init(&rd->cond, NULL);
 	rd->root = root;
 	rd->rel = rel;
-	rd->fd = ks_root_openat(root, rel, O_RDONLY, err);
-	if (rd->fd < 0) {
-		r = rd->fd;
-		goto fail;
-	}
+	rd->fd = fd;
 	rd->buf = mmap(NULL, KS_TEXT_MAX, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (rd->buf == MAP_FAILED) {
@@ -163,6 +184,13 @@ int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks
 out:
 	text_read_free(rd);
 	return r;
+}
+
+void ks_text_read_abandon(struct ks_text_read *rd)
+{
+	atomic_store(&rd->stop, true);
+	pthread_join(rd->thread, NULL);
+	text_read_free(rd);
 }
 
 int ks_text_read(const struct ks_root *root, const char *rel, struct ks_text *text,

@@ -27,9 +27,15 @@ struct ks_text {
  */
 struct ks_text_read;
 
-/* Open <root>/<rel> and start reading it; root and rel must outlive the read. */
+/* Open the regular file <root>/<rel> and start reading it; root and rel
+ * must outlive the read. */
 int ks_text_read_start(struct ks_text_read **rd, const struct ks_root *root, const char *rel,
 		       struct ks_error *err);
+
+/* The same on fd, already open on what messages will call <root>/<rel>;
+ * the read takes fd over. */
+int ks_text_read_start_fd(struct ks_text_read **rd, int fd, const struct ks_root *root,
+			  const char *rel, struct ks_error *err);
 
 /*
  * Wait until more than seen bytes have arrived, or the read has ended (the
@@ -40,6 +46,9 @@ bool ks_text_read_wait(struct ks_text_read *rd, size_t seen, const char **data, 
 
 /* Wait for the read to end and take its text. rd is freed either way. */
 int ks_text_read_finish(struct ks_text_read *rd, struct ks_text *text, struct ks_error *err);
+
+/* Stop the read without waiting for the rest of the file, and free rd. */
+void ks_text_read_abandon(struct ks_text_read *rd);
 
 /* Start and finish in one call. */
 int ks_text_read(const struct ks_root *root, const char *rel, struct ks_text *text,

@@ -26,7 +26,7 @@ int ks_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int ks_read_all(int fd, char **text, size_t *len, struct ks_error *err)
+int ks_read_all(int fd, size_t max, char **text, size_t *len, struct ks_error *err)
 {
 	size_t cap = 64u << 10, n = 0;
 	char *buf = malloc(cap + 1), *grown;
@@ -35,6 +35,10 @@ int ks_read_all(int fd, char **text, size_t *len, struct ks_error *err)
 	if (!buf)
 		return ks_error_set(err, ENOMEM, "out of memory");
 	for (;;) {
+		if (n > max) {
+			free(buf);
+			return ks_error_set(err, EFBIG, "larger than the limit of %zu bytes", max);
+		}
 		if (n == cap) {
 			grown = realloc(buf, cap * 2 + 1);
 			if (!grown) {

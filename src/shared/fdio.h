@@ -10,5 +10,5 @@ struct ks_error;
 
 /* Read all of fd into a malloc'd, NUL-terminated buffer. For small procfs
  * and sysfs files, which hand out at most a page per read() and report no
- * size. */
-int ks_read_all(int fd, char **text, size_t *len, struct ks_error *err);
+ * size. More than max bytes: -EFBIG, err naming the limit. */
+int ks_read_all(int fd, size_t max, char **text, size_t *len, struct ks_error *err);

@@ -193,6 +193,34 @@ static void test_name_length_limit(void **state)
 	assert_non_null(strstr(err.msg, "line 1: module name longer than 511 bytes"));
 }
 
+/* Fed in pieces, a line that cannot end within the longest possible line
+ * fails before the rest of the text arrives. */
+static void test_parse_in_pieces(void **state)
+{
+	static const char text[] = "ffffffff81000000 T _text\nffffffff81000010 t lo";
+	char *big = malloc(KS_LINE_MAX + 64);
+	struct ks_kallsyms ks = { 0 };
+	struct ks_error err = { 0 };
+
+	(void)state;
+	/* A partial last line waits for more; the whole lines are there. */
+	assert_int_equal(ks_kallsyms_parse_more(&ks, text, sizeof(text) - 1, false, NULL), 0);
+	assert_int_equal(ks.n_syms, 1);
+	assert_int_equal(ks_kallsyms_parse_more(&ks, text, sizeof(text) - 1, true, NULL), 0);
+	assert_int_equal(ks.n_syms, 2);
+	assert_name(ks.syms[1], "lo");
+	ks_kallsyms_release(&ks);
+
+	assert_non_null(big);
+	memset(big, 'x', KS_LINE_MAX + 64);
+	memcpy(big, "ffffffff81000000 T ", 19);
+	assert_int_equal(ks_kallsyms_parse_more(&ks, big, KS_LINE_MAX, false, &err), 0);
+	assert_int_equal(ks_kallsyms_parse_more(&ks, big, KS_LINE_MAX + 1, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "line 1: longer than"));
+	assert_null(ks.syms);
+	free(big);
+}
+
 /* A real capture: counts and spot checks against the MANIFEST's numbers. */
 static void test_debian_capture(void **state)
 {
@@ -261,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_text_untouched),
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_name_length_limit),
+		cmocka_unit_test(test_parse_in_pieces),
 		cmocka_unit_test(test_debian_capture),
 		cmocka_unit_test(test_host_capture),
 		cmocka_unit_test(test_unprivileged_capture_is_all_zero),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "engine/root.h"
@@ -53,7 +54,7 @@ static void test_read_fixture(void **state)
 	(void)state;
 	fd = open(fixture("host-6.18/state-a/proc/kallsyms"), O_RDONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(ks_read_all(fd, &raw, &len, NULL), 0);
+	assert_int_equal(ks_read_all(fd, KS_TEXT_MAX, &raw, &len, NULL), 0);
 	close(fd);
 
 	open_root(&root, fixture("host-6.18/state-a"));
@@ -97,6 +98,7 @@ struct feeder {
 	int fd;
 	const char *path;	/* if set: open it for writing first */
 	size_t total;
+	size_t sent;		/* what the reader took before it closed */
 };
 
 static void *feed(void *arg)
@@ -120,6 +122,7 @@ static void *feed(void *arg)
 			break;
 		sent += (size_t)w;
 	}
+	f->sent = sent;
 	close(f->fd);
 	return NULL;
 }
@@ -143,39 +146,119 @@ static void test_read_all_grows(void **state)
 	assert_int_equal(pipe(p), 0);
 	f = (struct feeder){ .fd = p[1], .total = (9u << 20) + 123 };
 	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
-	assert_int_equal(ks_read_all(p[0], &text, &len, NULL), 0);
+	assert_int_equal(ks_read_all(p[0], 16u << 20, &text, &len, NULL), 0);
 	pthread_join(t, NULL);
 	close(p[0]);
 	check_fed(text, len, f.total);
 	free(text);
 }
 
-/* The reader thread collects a slow writer's pieces while the caller goes
- * on, and the caller gets them all at the finish. */
-static void test_text_read_in_background(void **state)
+/* Past its limit, the read stops with EFBIG and says what the limit is. */
+static void test_read_all_limit(void **state)
+{
+	struct ks_error err = { 0 };
+	struct feeder f;
+	pthread_t t;
+	char *text = NULL;
+	size_t len;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	f = (struct feeder){ .fd = p[1], .total = (1u << 20) };
+	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
+	assert_int_equal(ks_read_all(p[0], 100000, &text, &len, &err), -EFBIG);
+	close(p[0]);
+	pthread_join(t, NULL);
+	assert_null(text);
+	assert_non_null(strstr(err.msg, "larger than the limit of 100000 bytes"));
+}
+
+/* Only regular files: a FIFO (which would block), a device (/dev/zero
+ * never ends) or a directory in a file's place is refused by name. */
+static void test_only_regular_files(void **state)
 {
 	char *dir = make_tmpdir(), path[4200];
+	struct ks_root root;
+	struct ks_text text;
+	struct ks_error err = { 0 };
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/fifo", dir);
+	assert_int_equal(write_file(path, "x"), 0);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/proc/zero", dir);
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	snprintf(path, sizeof(path), "%s/proc/dir", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	open_root(&root, dir);
+	assert_int_equal(ks_text_read(&root, "proc/fifo", &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "proc/fifo: not a regular file"));
+	assert_int_equal(ks_text_read(&root, "proc/zero", &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "proc/zero: not a regular file"));
+	assert_int_equal(ks_root_open_file(&root, "proc/dir", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "proc/dir: not a regular file"));
+	assert_int_equal(ks_open_regular(root.fd, "proc/fifo"), -EINVAL);
+	ks_root_close(&root);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* The reader thread collects a slow writer's pieces while the caller
+ * watches them arrive, and the caller gets them all at the finish. */
+static void test_text_read_in_background(void **state)
+{
 	struct ks_text_read *rd;
 	struct ks_root root;
 	struct ks_text text;
 	struct feeder f;
+	const char *data;
+	size_t seen = 0, avail;
 	pthread_t t;
+	int p[2];
 
 	(void)state;
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/fifo", dir);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	open_root(&root, dir);
-	f = (struct feeder){ .fd = -1, .path = path, .total = (3u << 20) + 7 };
+	assert_int_equal(pipe(p), 0);
+	open_root(&root, "/");
+	f = (struct feeder){ .fd = p[1], .total = (3u << 20) + 7 };
 	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
-	assert_int_equal(ks_text_read_start(&rd, &root, "fifo", NULL), 0);
+	assert_int_equal(ks_text_read_start_fd(&rd, p[0], &root, "pipe", NULL), 0);
+	while (!ks_text_read_wait(rd, seen, &data, &avail)) {
+		assert_true(avail > seen);
+		seen = avail;
+	}
+	assert_int_equal(avail, f.total);
+	assert_int_equal(data[avail], '\0');
 	assert_int_equal(ks_text_read_finish(rd, &text, NULL), 0);
 	pthread_join(t, NULL);
 	check_fed(text.data, text.len, f.total);
 	ks_text_release(&text);
 	ks_root_close(&root);
-	rm_rf(dir);
-	free(dir);
+}
+
+/* Abandoning a read does not wait for the rest of the file. */
+static void test_text_read_abandon(void **state)
+{
+	struct ks_text_read *rd;
+	struct ks_root root;
+	struct feeder f;
+	pthread_t t;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	open_root(&root, "/");
+	f = (struct feeder){ .fd = p[1], .total = (64u << 20) };
+	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
+	assert_int_equal(ks_text_read_start_fd(&rd, p[0], &root, "pipe", NULL), 0);
+	ks_text_read_abandon(rd);
+	/* The reader stopped and closed the pipe: the writer got EPIPE short
+	 * of the end. */
+	pthread_join(t, NULL);
+	assert_true(f.sent < f.total);
+	ks_root_close(&root);
 }
 
 int main(void)
@@ -185,8 +268,13 @@ int main(void)
 		cmocka_unit_test(test_read_fixture),
 		cmocka_unit_test(test_read_missing),
 		cmocka_unit_test(test_read_all_grows),
+		cmocka_unit_test(test_read_all_limit),
+		cmocka_unit_test(test_only_regular_files),
 		cmocka_unit_test(test_text_read_in_background),
+		cmocka_unit_test(test_text_read_abandon),
 	};
 
+	/* Writers into pipes whose reader is gone. */
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

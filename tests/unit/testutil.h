@@ -67,6 +67,23 @@ static inline int write_file(const char *path, const char *fmt, ...)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* mkdir -p */
+static inline int mkdir_p(const char *path)
+{
+	char dir[4400];
+
+	snprintf(dir, sizeof(dir), "%s/", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	}
+	return 0;
+}
+
 static inline int rm_rf(const char *path)
 {
 	char cmd[4200];
