@@ -202,11 +202,6 @@ static uint32_t module_section_flags(const char *name)
 	return 0;
 }
 
-/*
- * A module's regions: its sections that lie in the core, each reaching to the
- * next section's start or the core end. Sections outside the core are stale
- * (init memory freed after load, the load-time symtab) and are left out.
- */
 /* Standard sections win ties: when several sections start at one address,
  * all but one are empty, and the symbols there are most likely code or data. */
 static bool is_standard_section(const char *name)
@@ -229,19 +224,59 @@ static int cmp_module_region(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/*
- * A module's regions: its sections that lie in the core, each reaching to the
- * next section's start or the core end. Sections outside the core are stale
- * (init memory freed after load, the load-time symtab) and are left out.
- */
-static int module_regions_build(struct ks_owner *o, const struct ks_module *mod)
+#define PAGE_SIZE_GUESS 4096u
+
+static uint64_t page_end(uint64_t addr)
 {
-	uint64_t core_end = mod->base + mod->size;
-	size_t n = 0;
+	return (addr | (PAGE_SIZE_GUESS - 1)) + 1;
+}
+
+/* The module's section that holds addr: the last to start at or below it;
+ * -1 if none does. Sections are sorted by address. */
+static ssize_t section_of(const struct ks_module *mod, uint64_t addr)
+{
+	size_t lo = 0, hi = mod->n_sections;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mod->sections[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (ssize_t)lo - 1;
+}
+
+static bool is_abs_letter(char c)
+{
+	return c == 'A' || c == 'a';
+}
+
+/*
+ * A module's regions. The core, [base, base + size) of proc/modules, is
+ * one allocation up to 6.3: its sections each reach to the next one's start
+ * or the core's end, and the sections outside it are stale (init memory
+ * freed after load, the load-time symtab). From 6.4 on, text, rodata and
+ * data are allocations of their own, and proc/modules gives the text's base
+ * with the total size: a section outside the core that holds some of the
+ * module's symbols is live too. It reaches to the next section's start,
+ * but not past the page of its last symbol (allocations are whole pages,
+ * and the next one may be another module's).
+ */
+static int module_regions_build(struct ks_owner *o, const struct ks_module *mod,
+				const struct ks_sym *syms)
+{
+	uint64_t core_end = mod->base + mod->size, *last = NULL;
+	size_t n = 0, n_core;
 
 	o->regions = calloc(mod->n_sections ? mod->n_sections : 1, sizeof(*o->regions));
-	if (!o->regions)
+	if (mod->n_sections)
+		last = calloc(mod->n_sections, sizeof(*last));
+	if (!o->regions || (mod->n_sections && !last)) {
+		free(last);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < mod->n_sections; i++) {
 		const struct ks_module_section *s = &mod->sections[i];
 
@@ -257,11 +292,44 @@ static int module_regions_build(struct ks_owner *o, const struct ks_module *mod)
 	/* Each ends where the next begins; of a tie, only the last has room. */
 	for (size_t i = 0; i < n; i++)
 		o->regions[i].size = (i + 1 < n ? o->regions[i + 1].addr : core_end) - o->regions[i].addr;
+	n_core = n;
+
+	/* Sections outside the core that hold symbols: the last symbol in each. */
+	for (size_t i = o->first_sym; i < o->first_sym + o->n_syms; i++) {
+		ssize_t k;
+
+		if (is_abs_letter(syms[i].letter) || syms[i].addr == 0 ||
+		    (syms[i].addr >= mod->base && syms[i].addr < core_end))
+			continue;
+		k = section_of(mod, syms[i].addr);
+		if (k >= 0 && syms[i].addr >= last[k])
+			last[k] = syms[i].addr + 1;
+	}
+	for (size_t i = 0; i < mod->n_sections; i++) {
+		const struct ks_module_section *s = &mod->sections[i];
+		uint64_t end;
+
+		if (!last[i] || (s->addr >= mod->base && s->addr < core_end))
+			continue;
+		end = page_end(last[i] - 1);
+		if (i + 1 < mod->n_sections && mod->sections[i + 1].addr < end)
+			end = mod->sections[i + 1].addr;
+		/* Of sections sharing a start, the last one sorted holds them. */
+		if (end <= s->addr)
+			continue;
+		o->regions[n++] = (struct ks_region){
+			.name = s->name,
+			.addr = s->addr,
+			.size = end - s->addr,
+			.flags = module_section_flags(s->name),
+		};
+	}
+	free(last);
+	if (n > n_core)
+		qsort(o->regions, n, sizeof(*o->regions), cmp_module_region);
 	o->n_regions = sort_regions(o->regions, n);
 	return 0;
 }
-
-#define PAGE_SIZE_GUESS 4096u
 
 /* Dynamic code (bpf, ftrace trampolines): one region over its pages. */
 static int pseudo_regions_build(struct ks_owner *o, const struct ks_sym *syms)
@@ -282,7 +350,7 @@ static int pseudo_regions_build(struct ks_owner *o, const struct ks_sym *syms)
 	if (!o->regions)
 		return -ENOMEM;
 	lo &= ~(uint64_t)(PAGE_SIZE_GUESS - 1);
-	hi = (hi | (PAGE_SIZE_GUESS - 1)) + 1;
+	hi = page_end(hi);
 	o->regions[0] = (struct ks_region){ .name = ".text", .addr = lo, .size = hi - lo,
 					    .flags = KS_REGION_EXEC };
 	o->n_regions = 1;
@@ -296,11 +364,6 @@ static int cmp_sym_addr(const void *a, const void *b)
 	if ((*x)->addr != (*y)->addr)
 		return (*x)->addr < (*y)->addr ? -1 : 1;
 	return (*x < *y) ? -1 : (*x > *y);
-}
-
-static bool is_abs_letter(char c)
-{
-	return c == 'A' || c == 'a';
 }
 
 /*
@@ -514,7 +577,7 @@ int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 		if (ow->kind == KS_OWNER_KERNEL)
 			r = kernel_regions_build(ow, m->syms);
 		else if (ow->kind == KS_OWNER_MODULE)
-			r = module_regions_build(ow, &mods->mods[o - 1]);
+			r = module_regions_build(ow, &mods->mods[o - 1], m->syms);
 		else
 			r = pseudo_regions_build(ow, m->syms);
 		if (r < 0) {

@@ -21,13 +21,13 @@ struct built {
 	struct ks_model m;
 };
 
-static void build(struct built *b, const char *root_rel)
+static void build_at(struct built *b, const char *path)
 {
 	struct ks_error err = { 0 };
 	struct ks_target t;
 	struct ks_root root;
 
-	open_root(&root, fixture(root_rel));
+	open_root(&root, path);
 	if (ks_text_read(&root, "proc/kallsyms", &b->text, &err) < 0 ||
 	    ks_kallsyms_parse(&b->ks, b->text.data, b->text.len, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -37,6 +37,11 @@ static void build(struct built *b, const char *root_rel)
 	assert_int_equal(ks_target_from_machine("x86_64", &t), 0);
 	if (ks_model_build(&b->m, &b->ks, &b->mods, &t, &err) < 0)
 		fail_msg("%s", err.msg);
+}
+
+static void build(struct built *b, const char *root_rel)
+{
+	build_at(b, fixture(root_rel));
 }
 
 static void unbuild(struct built *b)
@@ -277,9 +282,68 @@ static void test_host_capture(void **state)
 	unbuild(&b);
 }
 
+/*
+ * 6.4+: text, rodata and data are separate allocations, and proc/modules
+ * gives the text's base with the total size. Every module symbol still
+ * sits in a section of its own module.
+ */
+static void test_split_module_memory(void **state)
+{
+	static const struct {
+		const char *name;
+		uint64_t addr, size;
+		const char *region;
+	} want[] = {
+		{ "modc_fn", 0xffffffffc0000000, 0x40, ".text" },
+		{ "modc_export", 0xffffffffc0000040, 0x2fc0, ".text" },
+		{ "modc_table", 0xffffffffc0200000, 0x100, ".rodata" },
+		/* the last symbol of an allocation stops at its page's end */
+		{ "modc_local_ro", 0xffffffffc0200100, 0xf00, ".rodata" },
+		{ "modc_data", 0xffffffffc0300010, 0xff0, ".data" },
+	};
+	char *dir = make_tmpdir(), path[4200];
+	static const char *const sections[][2] = {
+		{ ".text", "0xffffffffc0000000" }, { ".rodata", "0xffffffffc0200000" },
+		{ ".data", "0xffffffffc0300000" }, { ".init.text", "0xffffffffc0400000" },
+		{ ".symtab", "0xffffffffc0500000" },
+	};
+	struct built b;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffff81100000 T _etext\n"
+					  "ffffffffc0000000 t modc_fn\t[modc]\n"
+					  "ffffffffc0000040 T modc_export\t[modc]\n"
+					  "ffffffffc0200000 R modc_table\t[modc]\n"
+					  "ffffffffc0200100 r modc_local_ro\t[modc]\n"
+					  "ffffffffc0300010 d modc_data\t[modc]\n"), 0);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "modc 12288 0 - Live 0xffffffffc0000000\n"), 0);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		snprintf(path, sizeof(path), "%s/sys/module/modc/sections/%s", dir, sections[i][0]);
+		assert_int_equal(write_file(path, "%s\n", sections[i][1]), 0);
+	}
+	build_at(&b, dir);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct ks_sym *s = find(&b.m, "modc", want[i].name, want[i].addr);
+
+		if (s->size != want[i].size || strcmp(region_name(&b.m, s), want[i].region))
+			fail_msg("%s: size %#llx region %s", want[i].name,
+				 (unsigned long long)s->size, region_name(&b.m, s));
+	}
+	/* The stale init text and load-time symtab, with no symbols, are not. */
+	assert_int_equal(b.m.owners[1].n_regions, 3);
+	unbuild(&b);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_module_memory),
 		cmocka_unit_test(test_letters),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_mini_owners_and_order),
