@@ -260,6 +260,12 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 		ks_err("%s", err.msg);
 		goto out;
 	}
+	/* Not ready, and no device, unless the symbols can be read at all. */
+	ret = ks_device_prime(c.dev, &err);
+	if (ret < 0) {
+		ks_err("cannot take a snapshot: %s", err.msg);
+		goto out;
+	}
 
 	snprintf(devname, sizeof(devname), "DEVNAME=%s", name);
 	dev_info[0] = devname;

@@ -235,6 +235,17 @@ fail:
 	return ret;
 }
 
+int ks_device_prime(struct ks_device *dev, struct ks_error *err)
+{
+	struct ks_snapshot_opts sopts = { .root = dev->root, .cache = dev->cache };
+	struct ks_snapshot *snap;
+	int ret = ks_snapshot_take(&sopts, &snap, err);
+
+	if (ret == 0)
+		ks_snapshot_unref(snap);
+	return ret;
+}
+
 void ks_device_release(struct ks_open *o)
 {
 	struct ks_device *dev;

@@ -35,6 +35,13 @@ int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
 void ks_device_free(struct ks_device *dev);
 
 /*
+ * Take a first snapshot, as a daemon does before it says it is ready: it
+ * proves that the kernel's symbols can be read here (an error says why not,
+ * in one line), and the opens that follow share it while nothing changes.
+ */
+int ks_device_prime(struct ks_device *dev, struct ks_error *err);
+
+/*
  * Open for caller (facts from ks_access_read_caller()). Errors:
  *   -EPERM   the caller may not see kernel addresses (the kallsyms rule with
  *            <root>'s sysctls), or the snapshot read only zero addresses
