@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "devname.h"
+#include "memtune.h"
 #include "shared/fdio.h"
 #include "shared/log.h"
 #include "engine/snapshot.h"
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
 	size_t v;
 	int c, status;
 
+	/* Before anything is freed: see memtune.h. */
+	ks_malloc_tune();
 	while ((c = getopt_long(argc, argv, "fdn:r:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
