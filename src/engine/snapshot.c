@@ -47,6 +47,7 @@ struct cache_entry {
 };
 
 struct ks_snapshot_cache {
+	pthread_mutex_t build_lock;	/* one build at a time */
 	pthread_mutex_t lock;
 	struct cache_entry *cur;	/* under lock; NULL until the first build */
 	unsigned long hits, misses;
@@ -159,19 +160,20 @@ static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
 
 /*
  * The one place that decides reuse: entry e's image is this snapshot's if
- * it was built from the same kallsyms text (same_text: compared as it was
- * read) and the same module sections. Counts the answer.
+ * it was built from the same kallsyms text (same_text) and the same module
+ * sections.
  */
-static bool cache_reuse(struct ks_snapshot_cache *c, const struct cache_entry *e,
-			bool same_text, const struct ks_modlist *mods)
+static bool cache_reuse(const struct cache_entry *e, bool same_text, const struct ks_modlist *mods)
 {
-	bool hit = e && same_text && modlists_equal(&e->mods, mods);
+	return e && same_text && modlists_equal(&e->mods, mods);
+}
 
+static void cache_count(struct ks_snapshot_cache *c, bool hit)
+{
 	pthread_mutex_lock(&c->lock);
 	c->hits += hit;
 	c->misses += !hit;
 	pthread_mutex_unlock(&c->lock);
-	return hit;
 }
 
 /* Remember a new image, taking over the inputs it was built from. */
@@ -200,8 +202,10 @@ struct ks_snapshot_cache *ks_snapshot_cache_new(void)
 {
 	struct ks_snapshot_cache *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		pthread_mutex_init(&c->lock, NULL);
+		pthread_mutex_init(&c->build_lock, NULL);
+	}
 	return c;
 }
 
@@ -211,6 +215,7 @@ void ks_snapshot_cache_free(struct ks_snapshot_cache *c)
 		return;
 	cache_entry_unref(c->cur);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->build_lock);
 	free(c);
 }
 
@@ -274,6 +279,42 @@ out:
 	if (fd >= 0)
 		close(fd);
 	ks_model_release(&model);
+	return r;
+}
+
+/*
+ * A miss: build the image and remember it, one build at a time, so that
+ * the opens that find the same new kernel at once wait for the first one's
+ * image instead of each building it. After the wait, the image another
+ * open has just built may be this one. parsed: ks holds the parsed text.
+ */
+static int snapshot_build_once(struct ks_snapshot_cache *cache, const struct cache_entry *seen,
+			       struct ks_text *text, struct ks_kallsyms *ks, bool parsed,
+			       struct ks_modlist *mods, const struct ks_target *target,
+			       struct ks_snapshot **out, struct ks_error *err)
+{
+	struct cache_entry *latest;
+	bool hit = false;
+	int r = 0;
+
+	pthread_mutex_lock(&cache->build_lock);
+	latest = cache_get(cache);
+	if (latest != seen)
+		hit = cache_reuse(latest, latest && ks_text_equal(&latest->text, text), mods);
+	if (hit) {
+		*out = ks_snapshot_ref(latest->snap);
+		goto out;
+	}
+	if (!parsed)
+		r = ks_kallsyms_parse(ks, text->data, text->len, err);
+	if (r == 0)
+		r = snapshot_build(ks, mods, target, out, err);
+	if (r == 0)
+		cache_store(cache, text, mods, *out);
+out:
+	pthread_mutex_unlock(&cache->build_lock);
+	cache_entry_unref(latest);
+	cache_count(cache, hit);
 	return r;
 }
 
@@ -357,20 +398,16 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 		r = -EAGAIN;
 		goto out;
 	}
-	if (cache && cache_reuse(cache, cached, same, &mods)) {
+	if (!cache) {
+		r = snapshot_build(&ks, &mods, target, out, err);
+		goto out;
+	}
+	if (cache_reuse(cached, same, &mods)) {
+		cache_count(cache, true);
 		*out = ks_snapshot_ref(cached->snap);
 		goto out;
 	}
-	/* The text was left unparsed as the cached one's, but the modules
-	 * differ. */
-	if (same) {
-		r = ks_kallsyms_parse(&ks, text.data, text.len, err);
-		if (r < 0)
-			goto out;
-	}
-	r = snapshot_build(&ks, &mods, target, out, err);
-	if (r == 0 && cache)
-		cache_store(cache, &text, &mods, *out);
+	r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target, out, err);
 out:
 	ks_kallsyms_release(&ks);
 	ks_text_release(&text);

@@ -545,6 +545,50 @@ static void test_cache(void **state)
 	free(dir);
 }
 
+/* Opens that find the same new kernel at once build its image once. */
+struct taker {
+	struct ks_snapshot_opts *opts;
+	struct ks_snapshot *snap;
+	int r;
+};
+
+static void *take_one(void *arg)
+{
+	struct taker *t = arg;
+
+	t->r = ks_snapshot_take(t->opts, &t->snap, NULL);
+	return NULL;
+}
+
+static void test_cache_builds_once(void **state)
+{
+	struct ks_snapshot_cache *c = ks_snapshot_cache_new();
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .cache = c };
+	struct taker t[6];
+	pthread_t th[6];
+	unsigned long hits, misses;
+
+	(void)state;
+	open_root(&root, fixture("debian-6.1/state-a"));
+	for (size_t i = 0; i < 6; i++) {
+		t[i] = (struct taker){ .opts = &opts };
+		assert_int_equal(pthread_create(&th[i], NULL, take_one, &t[i]), 0);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].r, 0);
+		assert_ptr_equal(t[i].snap, t[0].snap);
+	}
+	ks_snapshot_cache_stats(c, &hits, &misses);
+	assert_int_equal(misses, 1);
+	assert_int_equal(hits, 5);
+	for (size_t i = 0; i < 6; i++)
+		ks_snapshot_unref(t[i].snap);
+	ks_snapshot_cache_free(c);
+	ks_root_close(&root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_module_load_mid_snapshot_retries),
 		cmocka_unit_test(test_module_set_never_settles),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_builds_once),
 	};
 
 	elf_version(EV_CURRENT);
