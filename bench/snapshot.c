@@ -18,6 +18,7 @@
 
 #include "benchutil.h"
 
+#include "daemon/memtune.h"
 #include "engine/snapshot.h"
 
 /* (a): the kernel's own work, into a buffer that is reused. */
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 	struct ks_snapshot_cache *cache = ks_snapshot_cache_new();
 	size_t bytes = 0, image = 0, syms = 0;
 
+	/* malloc as the daemon has it. */
+	ks_malloc_tune();
 	while ((c = getopt(argc, argv, "n:r:")) != -1) {
 		if (c == 'n')
 			n = atoi(optarg);
