@@ -53,13 +53,13 @@ struct image {
 	const struct ks_model *m;
 	bool is64;
 	size_t n_regions;	/* over all owners */
-	size_t shnum, n_symtab, n_loc, n_ids;	/* ids: symbols, then owners */
+	size_t shnum, n_symtab, n_loc;
 	const struct ks_region **sec_region;	/* per region section */
 	char *secnames;		/* region section names, until finalize */
 	uint32_t *secname_off;	/* .shstrtab offset per section */
 	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
 	struct ks_strtab *strtab;	/* .strtab, names by id */
-	const uint32_t *name_off;	/* .strtab offset per id */
+	const uint32_t *name_off;	/* .strtab offset: symbols', then owners' */
 	size_t strtab_size, symsize, phsize;
 	uint64_t shstroff, shoff, symoff, stroff, size;
 	uint32_t *load;		/* region sections by address */
@@ -110,7 +110,6 @@ static int check_model(struct image *img, struct ks_error *err)
 	img->shnum = SEC_REGION0 + img->n_regions;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
 	img->n_loc = 1 + m->n_owners + m->n_locals;
-	img->n_ids = m->n_syms + m->n_owners;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	return 0;
 }
@@ -174,22 +173,6 @@ out:
 		dwelf_strtab_free(st);
 	free(ents);
 	return ret;
-}
-
-/* Names by id: the symbols', then the owners'. */
-static void names_of(const void *arg, size_t first, size_t count, struct ks_strtab_name *out)
-{
-	const struct ks_model *m = arg;
-
-	for (size_t k = 0, id = first; k < count; k++, id++) {
-		if (id < m->n_syms) {
-			out[k] = (struct ks_strtab_name){ m->syms[id].name, m->syms[id].name_len };
-		} else {
-			const char *s = m->owners[id - m->n_syms].name;
-
-			out[k] = (struct ks_strtab_name){ s, strlen(s) };
-		}
-	}
 }
 
 static int out_open(struct out *o, int fd, uint64_t off, Elf_Type type, size_t rec)
@@ -521,7 +504,7 @@ int ks_elfimage_write(const struct ks_model *m, int fd, size_t *size, struct ks_
 	if (ret < 0)
 		goto out;
 	lay_out(&img);
-	ret = ks_strtab_new(&img.strtab, img.n_ids, names_of, m, NULL, err);
+	ret = ks_strtab_new(&img.strtab, m, NULL, err);
 	if (ret < 0) {
 		ks_error_prefix(err, "elfimage");
 		goto out;

@@ -22,10 +22,10 @@
  * thread costs more than it saves.
  *
  * Arena: the names are first copied into one buffer bucket by bucket, read
- * in the caller's order (for an image, the order of the kallsyms text). Fed
- * to dwelf straight from where they live, bucket by bucket, the random access
- * costs more than the copy (TLB misses; prefetching recovers less than half
- * of that).
+ * in model order, mostly the order of the kallsyms text. Fed to dwelf
+ * straight from where they live, bucket by bucket, the random access costs
+ * more than the copy (TLB misses; prefetching recovers less than half of
+ * that).
  */
 #include "strtab.h"
 
@@ -40,7 +40,6 @@
 #define STR_BUCKET_BITS 14	/* a handful of names a bucket for a big kernel */
 #define STR_BUCKETS (1u << STR_BUCKET_BITS)
 #define STR_PARALLEL_MIN 16384	/* names; fewer stay on one thread */
-#define STR_BATCH 256		/* names asked for at a time */
 
 /* The non-empty names grouped by bucket ("entries"): what the merge reads. */
 struct plan {
@@ -91,17 +90,26 @@ static void plan_release(struct plan *p)
 	free(p->arena);
 }
 
+/* Name id: the symbols', then the owners' (checked to have one). */
+static inline const char *name_of(const struct ks_model *m, size_t id, size_t *len)
+{
+	if (id < m->n_syms) {
+		*len = m->syms[id].name_len;
+		return m->syms[id].name;
+	}
+	*len = strlen(m->owners[id - m->n_syms].name);
+	return m->owners[id - m->n_syms].name;
+}
+
 /*
- * Copy the names into the arena grouped by bucket, in the caller's order
- * within a bucket (each dwelf_strtab sees them in that order). Empty names
- * are left out: they keep offset 0, the leading NUL of the table.
+ * Copy the names into the arena grouped by bucket, in model order within a
+ * bucket (each dwelf_strtab sees them in the order of the kallsyms text).
+ * Empty names are left out: they keep offset 0, the leading NUL.
  */
-static int plan_names(struct plan *p, size_t n, ks_strtab_names_fn names, const void *arg,
-		      struct ks_error *err)
+static int plan_names(struct plan *p, const struct ks_model *m, size_t n, struct ks_error *err)
 {
 	uint16_t *bucket = malloc((n + 1) * sizeof(*bucket));
 	uint32_t *end, *at = calloc(STR_BUCKETS + 1, sizeof(*at));
-	struct ks_strtab_name batch[STR_BATCH];
 	size_t total = 0;
 	int ret = 0;
 
@@ -113,30 +121,25 @@ static int plan_names(struct plan *p, size_t n, ks_strtab_names_fn names, const 
 		goto out;
 	}
 	/* Pass 1: entries and bytes per bucket. */
-	for (size_t i0 = 0; i0 < n; i0 += STR_BATCH) {
-		size_t count = n - i0 < STR_BATCH ? n - i0 : STR_BATCH;
+	for (size_t id = 0; id < n; id++) {
+		size_t len;
+		const char *s = name_of(m, id, &len);
 
-		names(arg, i0, count, batch);
-		for (size_t k = 0, i = i0; k < count; k++, i++) {
-			const char *s = batch[k].s;
-			size_t len = batch[k].len;
-
-			if (!len)
-				continue;
-			if (!s) {
-				ret = ks_error_set(err, EINVAL, "string table: name %zu is NULL", i);
-				goto out;
-			}
-			if (len > UINT16_MAX) {
-				ret = ks_error_set(err, E2BIG, "string table: name %zu is %zu bytes long",
-						   i, len);
-				goto out;
-			}
-			bucket[i] = str_bucket(s, len);
-			end[bucket[i] + 1]++;
-			at[bucket[i] + 1] += len + 1;
-			total += len + 1;
+		if (!len)
+			continue;
+		if (!s) {
+			ret = ks_error_set(err, EINVAL, "string table: symbol %zu has no name", id);
+			goto out;
 		}
+		if (len > UINT16_MAX) {
+			ret = ks_error_set(err, E2BIG, "string table: owner %zu: name of %zu bytes",
+					   id - m->n_syms, len);
+			goto out;
+		}
+		bucket[id] = str_bucket(s, len);
+		end[bucket[id] + 1]++;
+		at[bucket[id] + 1] += len + 1;
+		total += len + 1;
 	}
 	if (total >= UINT32_MAX) {
 		ret = ks_error_set(err, E2BIG, "string table: %zu bytes of names", total);
@@ -154,23 +157,19 @@ static int plan_names(struct plan *p, size_t n, ks_strtab_names_fn names, const 
 		goto out;
 	}
 	/* Pass 2: reads the names in order, writes each where it goes. */
-	for (size_t i0 = 0; i0 < n; i0 += STR_BATCH) {
-		size_t count = n - i0 < STR_BATCH ? n - i0 : STR_BATCH;
+	for (size_t id = 0; id < n; id++) {
+		size_t len;
+		const char *s = name_of(m, id, &len);
+		uint32_t j;
 
-		names(arg, i0, count, batch);
-		for (size_t k = 0, i = i0; k < count; k++, i++) {
-			size_t len = batch[k].len;
-			uint32_t j;
-
-			if (!len)
-				continue;
-			j = end[bucket[i]]++;
-			p->order[j] = i;
-			p->lens[j] = len;
-			memcpy(p->arena + at[bucket[i]], batch[k].s, len);
-			p->arena[at[bucket[i]] + len] = '\0';
-			at[bucket[i]] += len + 1;
-		}
+		if (!len)
+			continue;
+		j = end[bucket[id]]++;
+		p->order[j] = id;
+		p->lens[j] = len;
+		memcpy(p->arena + at[bucket[id]], s, len);
+		p->arena[at[bucket[id]] + len] = '\0';
+		at[bucket[id]] += len + 1;
 	}
 	/* end[b] is now where bucket b ends. */
 out:
@@ -305,17 +304,25 @@ out:
 	return ret;
 }
 
-int ks_strtab_new(struct ks_strtab **stp, size_t n, ks_strtab_names_fn names, const void *arg,
+int ks_strtab_new(struct ks_strtab **stp, const struct ks_model *m,
 		  const struct ks_strtab_opts *opts, struct ks_error *err)
 {
+	size_t n = m->n_syms + m->n_owners;
 	struct plan plan = { .bucket_end = NULL };
 	struct ks_strtab *st = NULL;
 	int ret;
 
 	*stp = NULL;
 	if (n >= UINT32_MAX) {
-		ret = ks_error_set(err, E2BIG, "string table: %zu names", n);
+		ret = ks_error_set(err, E2BIG, "string table: %zu symbols, %zu owners",
+				   m->n_syms, m->n_owners);
 		goto out;
+	}
+	for (size_t o = 0; o < m->n_owners; o++) {
+		if (!m->owners[o].name) {
+			ret = ks_error_set(err, EINVAL, "string table: owner %zu has no name", o);
+			goto out;
+		}
 	}
 	st = calloc(1, sizeof(*st));
 	if (st)
@@ -324,7 +331,7 @@ int ks_strtab_new(struct ks_strtab **stp, size_t n, ks_strtab_names_fn names, co
 		ret = ks_error_set(err, ENOMEM, "string table for %zu names: out of memory", n);
 		goto out;
 	}
-	ret = plan_names(&plan, n, names, arg, err);
+	ret = plan_names(&plan, m, n, err);
 	if (ret < 0)
 		goto out;
 	ret = merge(st, &plan, opts ? opts->threads : 0, err);

@@ -5,29 +5,19 @@
 #include <stdint.h>
 
 #include "shared/error.h"
+#include "model.h"
 
 /*
- * An ELF string table (.strtab) for names numbered 0..n-1: the empty name at
- * offset 0, then every other name once, each with its NUL. A name that is the
- * tail of another is stored inside it ("foo" in "__pfx_foo"), the same name
- * twice only once. Built in one go, read-only afterwards.
+ * The .strtab of a model's image: the empty name at offset 0, then every
+ * other name once, each with its NUL. A name that is the tail of another is
+ * stored inside it ("foo" in "__pfx_foo"), the same name twice only once.
+ * Built in one go, read-only afterwards.
+ *
+ * Names are numbered as the image uses them: name i < m->n_syms is
+ * m->syms[i].name, name_len bytes (not NUL-terminated); name m->n_syms + o
+ * is m->owners[o].name, a C string. Nothing else of the model is read.
  */
 struct ks_strtab;
-
-/* A name: len bytes at s, not necessarily NUL-terminated (nothing past len
- * is read). len 0 is the empty name, at offset 0; s may then be anything. */
-struct ks_strtab_name {
-	const char *s;
-	size_t len;
-};
-
-/*
- * Fill out[0..count) with names first..first+count-1. Asked for a batch at a
- * time, not a name: an indirect call per name is a cost of its own. Each
- * name is asked for more than once and must be the same each time.
- */
-typedef void (*ks_strtab_names_fn)(const void *arg, size_t first, size_t count,
-				   struct ks_strtab_name *out);
 
 struct ks_strtab_opts {
 	/* 0: the table's size decides; 1 or 2: that many threads (tests). The
@@ -36,14 +26,15 @@ struct ks_strtab_opts {
 };
 
 /*
- * Build the table of n names. opts may be NULL. Errors: -ENOMEM; -EINVAL
- * for a name with a length but no pointer; -E2BIG for a name longer than
- * UINT16_MAX or a table of 4 GiB or more.
+ * Build the table of m's names. opts may be NULL. Errors: -ENOMEM; -EINVAL
+ * for a symbol name with a length but no pointer, or an owner without a
+ * name; -E2BIG for an owner name longer than UINT16_MAX bytes, for 4 Gi
+ * names or a table of 4 GiB.
  */
-int ks_strtab_new(struct ks_strtab **stp, size_t n, ks_strtab_names_fn names, const void *arg,
+int ks_strtab_new(struct ks_strtab **stp, const struct ks_model *m,
 		  const struct ks_strtab_opts *opts, struct ks_error *err);
 
-/* Per name, its offset in the table: n entries. */
+/* Per name, its offset in the table: m->n_syms + m->n_owners entries. */
 const uint32_t *ks_strtab_offsets(const struct ks_strtab *st);
 
 /* The table's size in bytes (at least 1: the empty name). */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ks_strtab: every offset points at its name and a NUL; tails and repeats
- * are shared; empty names are the leading NUL; names are read by length,
- * never past it; one thread or two give the same bytes; errors, and
- * allocation failures one by one.
+ * are shared; empty names are the leading NUL; symbol names are read by
+ * length, never past it; one thread or two give the same bytes; errors, and
+ * allocation failures one by one. The models hold names and nothing else.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -21,37 +21,31 @@
 
 #define EQ(a, b) assert_int_equal((a), (b))
 
+/* A model with only what a string table reads: the names. */
 struct names {
-	struct ks_strtab_name *v;
-	size_t n, cap;
+	struct ks_model m;
+	size_t cap, owner_cap;
 	char *pool;		/* the names' bytes, one after the other, no NULs */
 	size_t used, pool_cap;
-	size_t batches;		/* calls to names_fill */
 };
 
-static void names_fill(const void *arg, size_t first, size_t count, struct ks_strtab_name *out)
-{
-	struct names *ns = (struct names *)arg;
-
-	assert_true(first + count <= ns->n);
-	memcpy(out, ns->v + first, count * sizeof(*out));
-	ns->batches++;
-}
-
-/* Append a name given by pointer and length, as is. */
+/* Append a symbol named by pointer and length, as is. */
 static size_t add_raw(struct names *ns, const char *s, size_t len)
 {
-	if (ns->n == ns->cap) {
+	struct ks_model *m = &ns->m;
+
+	assert_true(len <= UINT16_MAX);
+	if (m->n_syms == ns->cap) {
 		ns->cap = ns->cap ? 2 * ns->cap : 64;
-		ns->v = realloc(ns->v, ns->cap * sizeof(*ns->v));
-		assert_non_null(ns->v);
+		m->syms = realloc(m->syms, ns->cap * sizeof(*m->syms));
+		assert_non_null(m->syms);
 	}
-	ns->v[ns->n] = (struct ks_strtab_name){ s, len };
-	return ns->n++;
+	m->syms[m->n_syms] = (struct ks_sym){ .name = s, .name_len = (uint16_t)len };
+	return m->n_syms++;
 }
 
-/* Append a copy of s into the pool, right after the previous name: not
- * NUL-terminated. The pool is big enough for the caller's names. */
+/* Append a symbol named by a copy of the text into the pool, right after
+ * the previous name: not NUL-terminated. */
 __attribute__((format(printf, 2, 3)))
 static size_t add(struct names *ns, const char *fmt, ...)
 {
@@ -74,9 +68,42 @@ static size_t add(struct names *ns, const char *fmt, ...)
 	return add_raw(ns, ns->pool + ns->used - len, len);
 }
 
+/* Append an owner (a C string, kept by the caller); its name's number. */
+static size_t add_owner(struct names *ns, const char *name)
+{
+	struct ks_model *m = &ns->m;
+
+	if (m->n_owners == ns->owner_cap) {
+		ns->owner_cap = ns->owner_cap ? 2 * ns->owner_cap : 8;
+		m->owners = realloc(m->owners, ns->owner_cap * sizeof(*m->owners));
+		assert_non_null(m->owners);
+	}
+	m->owners[m->n_owners++] = (struct ks_owner){ .name = name };
+	return m->n_owners - 1;
+}
+
+static size_t n_names(const struct names *ns)
+{
+	return ns->m.n_syms + ns->m.n_owners;
+}
+
+/* Name id as the table numbers them: symbols, then owners. */
+static const char *name_of(const struct names *ns, size_t id, size_t *len)
+{
+	const struct ks_model *m = &ns->m;
+
+	if (id < m->n_syms) {
+		*len = m->syms[id].name_len;
+		return m->syms[id].name;
+	}
+	*len = strlen(m->owners[id - m->n_syms].name);
+	return m->owners[id - m->n_syms].name;
+}
+
 static void names_release(struct names *ns)
 {
-	free(ns->v);
+	free(ns->m.syms);
+	free(ns->m.owners);
 	free(ns->pool);
 	memset(ns, 0, sizeof(*ns));
 }
@@ -86,7 +113,7 @@ static struct ks_strtab *build(struct names *ns, unsigned int threads)
 	struct ks_strtab_opts opts = { .threads = threads };
 	struct ks_error err = { 0 };
 	struct ks_strtab *st = NULL;
-	int ret = ks_strtab_new(&st, ns->n, names_fill, ns, &opts, &err);
+	int ret = ks_strtab_new(&st, &ns->m, &opts, &err);
 
 	if (ret)
 		fail_msg("ks_strtab_new: %d %s", ret, err.msg);
@@ -125,17 +152,18 @@ static void check_table(const struct ks_strtab *st, const struct names *ns)
 	assert_true(size >= 1);
 	EQ(buf[0], '\0');
 	EQ(buf[size - 1], '\0');
-	for (size_t i = 0; i < ns->n; i++) {
-		const struct ks_strtab_name *nm = &ns->v[i];
+	for (size_t i = 0; i < n_names(ns); i++) {
+		size_t len;
+		const char *s = name_of(ns, i, &len);
 
-		if (!nm->len) {
+		if (!len) {
 			EQ(off[i], 0);
 			continue;
 		}
-		assert_true(off[i] >= 1 && off[i] + nm->len < size);
-		if (memcmp(buf + off[i], nm->s, nm->len) || buf[off[i] + nm->len])
-			fail_msg("name %zu: \"%.*s\" at %u is \"%s\"", i, (int)nm->len, nm->s,
-				 off[i], buf + off[i]);
+		assert_true(off[i] >= 1 && off[i] + len < size);
+		if (memcmp(buf + off[i], s, len) || buf[off[i] + len])
+			fail_msg("name %zu: \"%.*s\" at %u is \"%s\"", i, (int)len, s, off[i],
+				 buf + off[i]);
 	}
 	free(buf);
 }
@@ -161,6 +189,7 @@ static void test_empty(void **state)
 	add_raw(&ns, NULL, 0);
 	add_raw(&ns, "not read", 0);
 	add_raw(&ns, NULL, 0);
+	add_owner(&ns, "");
 	for (unsigned int threads = 0; threads <= 2; threads++) {
 		st = build(&ns, threads);
 		EQ(ks_strtab_size(st), 1);
@@ -171,13 +200,14 @@ static void test_empty(void **state)
 	ks_strtab_free(NULL);
 }
 
-/* A tail of another name points into it; a repeat is stored once. */
+/* A tail of another name points into it; a repeat is stored once; owner
+ * names come after the symbols' and share with them. */
 static void test_sharing(void **state)
 {
 	struct names ns = { 0 };
 	struct ks_strtab *st;
 	const uint32_t *off;
-	size_t pfx, full, tail, again, jiffies, jiffies64;
+	size_t pfx, full, tail, again, jiffies, jiffies64, owner_j64, vmlinux;
 
 	(void)state;
 	full = add(&ns, "do_one_initcall");
@@ -187,6 +217,9 @@ static void test_sharing(void **state)
 	jiffies = add(&ns, "jiffies");
 	again = add(&ns, "do_one_initcall");
 	jiffies64 = add(&ns, "jiffies_64");	/* "jiffies" is not its tail */
+	add(&ns, "fuse_dev_poll");
+	vmlinux = ns.m.n_syms + add_owner(&ns, "vmlinux");
+	owner_j64 = ns.m.n_syms + add_owner(&ns, "jiffies_64");	/* a symbol's name too */
 	for (unsigned int threads = 0; threads <= 2; threads++) {
 		st = build(&ns, threads);
 		off = ks_strtab_offsets(st);
@@ -194,9 +227,11 @@ static void test_sharing(void **state)
 		EQ(off[full], off[pfx] + 6);
 		EQ(off[tail], off[pfx] + 13);
 		EQ(off[again], off[full]);
+		EQ(off[owner_j64], off[jiffies64]);
 		assert_int_not_equal(off[jiffies], off[jiffies64]);
+		assert_int_not_equal(off[vmlinux], 0);
 		EQ(ks_strtab_size(st), 1 + sizeof("__pfx_do_one_initcall") + sizeof("jiffies") +
-		   sizeof("jiffies_64"));
+		   sizeof("jiffies_64") + sizeof("fuse_dev_poll") + sizeof("vmlinux"));
 		ks_strtab_free(st);
 	}
 	names_release(&ns);
@@ -244,29 +279,29 @@ static void rnd_letters(char *s, size_t len)
  * names of at least STR_KEY bytes ("k<5 digits>_<letters>": none is the
  * tail of another), some also with a "__pfx_" in front, some twice, some
  * empty. Sharing is then complete, so the table's size is known: returned.
+ * pairs: (name, its __pfx_ name) ..., SIZE_MAX.
  */
 static size_t big_set(struct names *ns, size_t n_base, size_t **pairs)
 {
 	size_t expect = 1, np = 0;
 	char letters[32];
 
-	*pairs = malloc(2 * n_base * sizeof(**pairs));
+	*pairs = malloc((2 * n_base + 1) * sizeof(**pairs));
 	assert_non_null(*pairs);
 	for (size_t i = 0; i < n_base; i++) {
 		size_t len = 1 + rnd(20), base;
 
 		rnd_letters(letters, len);
 		base = add(ns, "k%05zu_%s", i, letters);
-		expect += ns->v[base].len + 1;
+		expect += ns->m.syms[base].name_len + 1;
 		if (i % 3 == 0) {
-			/* Before or after its tail: either way it is shared. */
 			(*pairs)[2 * np] = base;
 			(*pairs)[2 * np + 1] = add(ns, "__pfx_k%05zu_%s", i, letters);
 			np++;
 			expect += 6;
 		}
 		if (i % 7 == 0)
-			add_raw(ns, ns->v[base].s, ns->v[base].len);
+			add_raw(ns, ns->m.syms[base].name, ns->m.syms[base].name_len);
 		if (i % 11 == 0)
 			add_raw(ns, NULL, 0);
 	}
@@ -293,7 +328,7 @@ static void test_threads_same_bytes(void **state)
 
 	(void)state;
 	expect = big_set(&ns, 30000, &pairs);
-	assert_true(ns.n > 40000);
+	assert_true(n_names(&ns) > 40000);
 	for (unsigned int threads = 0; threads <= 2; threads++) {
 		st[threads] = build(&ns, threads);
 		check_table(st[threads], &ns);
@@ -305,7 +340,7 @@ static void test_threads_same_bytes(void **state)
 		EQ(size[k], size[0]);
 		assert_memory_equal(bytes[k], bytes[0], size[0]);
 		assert_memory_equal(ks_strtab_offsets(st[k]), ks_strtab_offsets(st[0]),
-				    ns.n * sizeof(uint32_t));
+				    n_names(&ns) * sizeof(uint32_t));
 	}
 	for (int k = 0; k <= 2; k++) {
 		ks_strtab_free(st[k]);
@@ -330,6 +365,8 @@ static void test_threads_small(void **state)
 		rnd_letters(letters, len);
 		add(&ns, "%s", letters);
 	}
+	add_owner(&ns, "vmlinux");
+	add_owner(&ns, "ext4");
 	one = build(&ns, 1);
 	two = build(&ns, 2);
 	check_table(one, &ns);
@@ -339,7 +376,7 @@ static void test_threads_small(void **state)
 	EQ(sa, sb);
 	assert_memory_equal(a, b, sa);
 	assert_memory_equal(ks_strtab_offsets(one), ks_strtab_offsets(two),
-			    ns.n * sizeof(uint32_t));
+			    n_names(&ns) * sizeof(uint32_t));
 	free(a);
 	free(b);
 	ks_strtab_free(one);
@@ -356,35 +393,19 @@ static void test_threads_one_name(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 64; i++) {
-		ns.n = 0;
+		ns.m.n_syms = 0;
 		add(&ns, "name_%zu", i);
 		st = build(&ns, 2);
 		check_table(st, &ns);
-		EQ(ks_strtab_size(st), 1 + ns.v[0].len + 1);
+		EQ(ks_strtab_size(st), 1 + ns.m.syms[0].name_len + 1);
 		ks_strtab_free(st);
 	}
 	names_release(&ns);
 }
 
-/* Names are asked for in batches, each more than once, never past n. */
-static void test_batches(void **state)
-{
-	struct names ns = { 0 };
-	struct ks_strtab *st;
-
-	(void)state;
-	for (size_t i = 0; i < 1000; i++)
-		add(&ns, "name_%zu", i);
-	st = build(&ns, 1);
-	check_table(st, &ns);
-	assert_true(ns.batches >= 2 && ns.batches < ns.n);
-	ks_strtab_free(st);
-	names_release(&ns);
-}
-
 static void test_errors(void **state)
 {
-	static char big[UINT16_MAX + 1];
+	static char big[UINT16_MAX + 2];
 	struct names ns = { 0 };
 	struct ks_error err = { 0 };
 	struct ks_strtab *st = (void *)&ns;
@@ -392,24 +413,29 @@ static void test_errors(void **state)
 	(void)state;
 	add(&ns, "fine");
 	add_raw(&ns, NULL, 3);
-	EQ(ks_strtab_new(&st, ns.n, names_fill, &ns, NULL, &err), -EINVAL);
+	EQ(ks_strtab_new(&st, &ns.m, NULL, &err), -EINVAL);
 	EQ(err.code, EINVAL);
 	assert_null(st);
-	assert_non_null(strstr(err.msg, "name 1"));
+	assert_non_null(strstr(err.msg, "symbol 1"));
+	/* Without err, the errno alone. */
+	EQ(ks_strtab_new(&st, &ns.m, NULL, NULL), -EINVAL);
 
-	memset(big, 'b', sizeof(big));
-	ns.v[1] = (struct ks_strtab_name){ big, sizeof(big) };
-	EQ(ks_strtab_new(&st, ns.n, names_fill, &ns, NULL, &err), -E2BIG);
-	EQ(err.code, E2BIG);
-	assert_null(st);
-	ns.v[1].len = UINT16_MAX;	/* the longest there may be */
+	/* The longest symbol name there may be. */
+	memset(big, 'b', UINT16_MAX);
+	ns.m.syms[1] = (struct ks_sym){ .name = big, .name_len = UINT16_MAX };
 	st = build(&ns, 0);
 	check_table(st, &ns);
 	ks_strtab_free(st);
 
-	/* Without err, the errno alone. */
-	ns.v[1].s = NULL;
-	EQ(ks_strtab_new(&st, ns.n, names_fill, &ns, NULL, NULL), -EINVAL);
+	add_owner(&ns, NULL);
+	EQ(ks_strtab_new(&st, &ns.m, NULL, &err), -EINVAL);
+	EQ(err.code, EINVAL);
+	assert_null(st);
+	ns.m.owners[0].name = big;	/* UINT16_MAX + 1 bytes: too long */
+	big[UINT16_MAX] = 'b';
+	EQ(ks_strtab_new(&st, &ns.m, NULL, &err), -E2BIG);
+	EQ(err.code, E2BIG);
+	assert_null(st);
 	names_release(&ns);
 }
 
@@ -467,7 +493,7 @@ static void out_of_memory(unsigned int threads)
 
 		alloc_count = alloc_failed = 0;
 		__atomic_store_n(&alloc_fail_at, n, __ATOMIC_RELAXED);
-		ret = ks_strtab_new(&st, ns.n, names_fill, &ns, &opts, &err);
+		ret = ks_strtab_new(&st, &ns.m, &opts, &err);
 		__atomic_store_n(&alloc_fail_at, 0, __ATOMIC_RELAXED);
 		if (!alloc_failed) {
 			/* n == 1: somebody else's malloc (valgrind's) */
@@ -534,7 +560,6 @@ int main(void)
 		cmocka_unit_test(test_threads_same_bytes),
 		cmocka_unit_test(test_threads_small),
 		cmocka_unit_test(test_threads_one_name),
-		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_out_of_memory_one_thread),
 		cmocka_unit_test(test_out_of_memory_two_threads),
