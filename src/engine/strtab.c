@@ -24,8 +24,7 @@
  * Arena: the names are first copied into one buffer bucket by bucket, read
  * in model order, mostly the order of the kallsyms text. Fed to dwelf
  * straight from where they live, bucket by bucket, the random access costs
- * more than the copy (TLB misses; prefetching recovers less than half of
- * that).
+ * more than the copy (TLB misses; prefetching recovers only part of it).
  */
 #include "strtab.h"
 
