@@ -470,8 +470,8 @@ static int write_headers(struct image *img, int fd, struct ks_error *err)
 fail:
 	/* libelf keeps its own error codes: a failed write or truncate left
 	 * errno, anything else is libelf running out of memory. */
-	ret = ks_error_set(err, errno ? errno : ENOMEM, "elfimage: headers: %s",
-			   elf_errmsg(lerr ?: -1));
+	ret = errno ? errno : ENOMEM;	/* before elf_errmsg can change it */
+	ret = ks_error_set(err, ret, "elfimage: headers: %s", elf_errmsg(lerr ?: -1));
 out:
 	elf_end(e);
 	return ret;
