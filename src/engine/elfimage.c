@@ -20,60 +20,46 @@
  * executable sections and those in X or W segments to be PROGBITS. Ours are
  * NOBITS with SHF_EXECINSTR on purpose: nm then shows T/t as kallsyms does.
  *
- * Writing: .symtab and .strtab (97% of the file) are streamed into the fd
- * through small reused buffers, libelf's xlatetof encoding each for the
- * target's class and byte order; then libelf writes the headers (elf_update
- * with ELF_F_LAYOUT leaves sections without Elf_Data alone). Handing libelf
- * whole tables would take 6 MB of fresh buffers for 122k symbols, and a page
- * fault costs as much as writing the page to the memfd. Mapping the memfd is
- * slower still: mapping tmpfs pages costs more than pwrite.
+ * Writing: .symtab and .strtab (nearly all of the file) are streamed into
+ * the fd through small reused buffers, libelf's xlatetof encoding each for
+ * the target's class and byte order; then libelf writes the headers
+ * (elf_update with ELF_F_LAYOUT leaves sections without Elf_Data alone).
+ * Handing libelf whole tables would take fresh buffers the size of the file,
+ * and a page fault costs as much as writing the page to the memfd. Mapping
+ * the memfd is slower still: mapping tmpfs pages costs more than pwrite.
  *
- * Strings: dwelf_strtab shares tails ("foo" is stored inside "__pfx_foo"),
- * but one dwelf_strtab for 122k names takes ~70 ms: an unbalanced tree on
- * the reversed strings, a cache miss a level. A name can only be the tail of
- * another if both end in the same bytes, so names are split into buckets by
- * a hash of their last STR_KEY bytes and each bucket gets its own small
- * dwelf_strtab; the two halves of the buckets are merged on two threads and
- * the results concatenated, in bucket order either way. Only
- * names shorter than STR_KEY can miss a sharing (0.2% of .strtab for 6.18).
- * The names are first copied into an arena bucket by bucket, read in model
- * order: fed to dwelf straight from the kallsyms text, random access to it
- * costs 12 ms more (TLB misses; prefetching recovers less than half).
+ * Names: .strtab is built by strtab.c (tails shared, "foo" inside
+ * "__pfx_foo"); here only its offsets and bytes are used. Symbol names are
+ * name_len bytes, not NUL-terminated; owner and region names are C strings.
  */
 #include "elfimage.h"
 
 #include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <gelf.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "strtab.h"
+
 enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_REGION0 };
 
-#define STR_KEY 8		/* bytes of a name's tail that pick its bucket */
-#define STR_BUCKET_BITS 14	/* ~8 names a bucket for a big kernel */
-#define STR_BUCKETS (1u << STR_BUCKET_BITS)
 #define OUT_CHUNK 65536		/* below malloc's mmap threshold: reused memory */
 
 struct image {
 	const struct ks_model *m;
 	bool is64;
 	size_t n_regions;	/* over all owners */
-	size_t shnum, n_symtab, n_loc, n_ids;	/* ids: symbols, then owners */
+	size_t shnum, n_symtab, n_loc;
 	const struct ks_region **sec_region;	/* per region section */
 	char *secnames;		/* region section names, until finalize */
 	uint32_t *secname_off;	/* .shstrtab offset per section */
 	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
-	uint32_t *bucket_end;	/* bucket b: arena entries up to bucket_end[b] */
-	uint32_t *order;	/* per arena entry: its id */
-	uint16_t *lens;		/* per arena entry: its length */
-	char *arena;		/* the names, bucket after bucket */
-	size_t biggest;		/* entries in the biggest bucket */
-	uint32_t *name_off;	/* .strtab offset per id */
+	struct ks_strtab *strtab;	/* .strtab, names by id */
+	const uint32_t *name_off;	/* .strtab offset: symbols', then owners' */
 	size_t strtab_size, symsize, phsize;
 	uint64_t shstroff, shoff, symoff, stroff, size;
 	uint32_t *load;		/* region sections by address */
@@ -124,7 +110,6 @@ static int check_model(struct image *img, struct ks_error *err)
 	img->shnum = SEC_REGION0 + img->n_regions;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
 	img->n_loc = 1 + m->n_owners + m->n_locals;
-	img->n_ids = m->n_syms + m->n_owners;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	return 0;
 }
@@ -138,14 +123,14 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 	Dwelf_Strtab *st;
 	size_t len = 1, sec = SEC_REGION0;
 	char *p;
-	int ret = -ENOMEM;
+	int ret;
 
 	img->sec_region = malloc((img->n_regions + 1) * sizeof(*img->sec_region));
 	img->secname_off = malloc(img->shnum * sizeof(*img->secname_off));
 	ents = malloc(img->shnum * sizeof(*ents));
 	st = dwelf_strtab_init(true);
 	if (!img->sec_region || !img->secname_off || !ents || !st)
-		goto out;
+		goto nomem;
 	for (size_t o = 0; o < m->n_owners; o++)
 		for (size_t r = 0; r < m->owners[o].n_regions; r++) {
 			if (!m->owners[o].regions[r].name) {
@@ -157,10 +142,10 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 		}
 	img->secnames = p = malloc(len);
 	if (!p)
-		goto out;
+		goto nomem;
 	for (size_t i = 0; i < SEC_REGION0; i++)
 		if (!(ents[i] = dwelf_strtab_add(st, fixed[i])))
-			goto out;
+			goto nomem;
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
@@ -172,108 +157,21 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				p = stpcpy(stpcpy(p, ow->name), ":");
 			p = stpcpy(p, ow->regions[r].name) + 1;
 			if (!(ents[sec] = dwelf_strtab_add_len(st, name, p - name)))
-				goto out;
+				goto nomem;
 		}
 	}
 	if (!dwelf_strtab_finalize(st, &img->shstrtab))
-		goto out;
+		goto nomem;
 	for (size_t i = 0; i < img->shnum; i++)
 		img->secname_off[i] = dwelf_strent_off(ents[i]);
 	ret = 0;
+	goto out;
+nomem:
+	ret = ks_error_set(err, ENOMEM, "elfimage: section names");
 out:
 	if (st)
 		dwelf_strtab_free(st);
 	free(ents);
-	return ret == -ENOMEM ? ks_error_set(err, ENOMEM, "elfimage: section names") : ret;
-}
-
-static inline const char *name_of(const struct ks_model *m, size_t id, size_t *len)
-{
-	const char *s = id < m->n_syms ? m->syms[id].name : m->owners[id - m->n_syms].name;
-
-	*len = id < m->n_syms ? m->syms[id].name_len : strlen(s);
-	return s;
-}
-
-static unsigned int str_bucket(const char *s, size_t len)
-{
-	uint64_t key = 0;
-	size_t n = len < STR_KEY ? len : STR_KEY;
-
-	memcpy(&key, s + len - n, n);
-	return (key * 0x9e3779b97f4a7c15ull) >> (64 - STR_BUCKET_BITS);
-}
-
-/*
- * Copy the names into the arena grouped by bucket, in model order within a
- * bucket (each dwelf_strtab sees them in file order). Empty names are left
- * out: they keep offset 0, the leading NUL of .strtab.
- */
-static int plan_strtab(struct image *img, struct ks_error *err)
-{
-	const struct ks_model *m = img->m;
-	uint16_t *bucket = malloc((img->n_ids + 1) * sizeof(*bucket));
-	uint32_t *end, *at = calloc(STR_BUCKETS + 1, sizeof(*at));
-	size_t total = 0;
-	int ret = 0;
-
-	img->name_off = calloc(img->n_ids + 1, sizeof(*img->name_off));
-	img->order = malloc((img->n_ids + 1) * sizeof(*img->order));
-	img->lens = malloc((img->n_ids + 1) * sizeof(*img->lens));
-	img->bucket_end = end = calloc(STR_BUCKETS + 1, sizeof(*end));
-	if (!bucket || !at || !img->name_off || !img->order || !img->lens || !end)
-		goto nomem;
-	/* Pass 1: entries and bytes per bucket. */
-	for (size_t id = 0; id < img->n_ids; id++) {
-		size_t len;
-		const char *s = name_of(m, id, &len);
-
-		if (!len)
-			continue;
-		if (!s) {
-			ret = ks_error_set(err, EINVAL, "elfimage: symbol %zu has no name", id);
-			goto out;
-		}
-		bucket[id] = str_bucket(s, len);
-		end[bucket[id] + 1]++;
-		at[bucket[id] + 1] += len + 1;
-		total += len + 1;
-	}
-	if (total >= UINT32_MAX) {
-		ret = ks_error_set(err, E2BIG, "elfimage: %zu bytes of names", total);
-		goto out;
-	}
-	for (unsigned int b = 0; b < STR_BUCKETS; b++) {
-		if (end[b + 1] > img->biggest)
-			img->biggest = end[b + 1];
-		end[b + 1] += end[b];
-		at[b + 1] += at[b];
-	}
-	img->arena = malloc(total + 1);
-	if (!img->arena)
-		goto nomem;
-	/* Pass 2: reads the names in order, writes each where it goes. */
-	for (size_t id = 0; id < img->n_ids; id++) {
-		size_t len;
-		const char *s = name_of(m, id, &len);
-		uint32_t j;
-
-		if (!len)
-			continue;
-		j = end[bucket[id]]++;
-		img->order[j] = id;
-		img->lens[j] = len;
-		memcpy(img->arena + at[bucket[id]], s, len);
-		img->arena[at[bucket[id]] + len] = '\0';
-		at[bucket[id]] += len + 1;
-	}
-	/* end[b] is now where bucket b ends. */
-	goto out;
-nomem:
-	ret = ks_error_set(err, ENOMEM, "elfimage: string table for %zu names", img->n_ids);
-out:
-	free(at);
-	free(bucket);
 	return ret;
 }
 
@@ -330,140 +228,16 @@ static int out_close(struct out *o, const struct image *img, struct ks_error *er
 	return o->err ? ks_error_set(err, o->err, "elfimage: write: %s", strerror(o->err)) : 0;
 }
 
-/*
- * Tail-merging a run of buckets [b0, b1) into one buffer: for the two halves
- * of the buckets at once, one on a second thread (dwelf_strtab is most of
- * an image's cost, and the tables are independent). name_off of each entry
- * is set relative to the buffer's start; the caller adds where it lands.
- */
-struct merge {
-	struct image *img;
-	unsigned int b0, b1;
-	size_t e0;		/* the first arena entry of bucket b0 */
-	const char *name;	/* and where its name is in the arena */
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static bool merge_append(struct merge *mg, const void *p, size_t len)
-{
-	if (len > mg->cap - mg->len) {
-		size_t cap = (mg->cap + len) * 2;
-		char *grown = realloc(mg->buf, cap);
-
-		if (!grown)
-			return false;
-		mg->buf = grown;
-		mg->cap = cap;
-	}
-	memcpy(mg->buf + mg->len, p, len);
-	mg->len += len;
-	return true;
-}
-
-static void *merge_run(void *arg)
-{
-	struct merge *mg = arg;
-	struct image *img = mg->img;
-	Dwelf_Strent **ents = malloc((img->biggest + 1) * sizeof(*ents));
-	const char *name = mg->name;
-	size_t from = mg->e0;
-	Dwelf_Strtab *st = NULL;
-	Elf_Data d;
-
-	if (!ents)
-		goto fail;
-	for (unsigned int b = mg->b0; b < mg->b1; from = img->bucket_end[b++]) {
-		size_t to = img->bucket_end[b];
-		bool ok;
-
-		if (to == from)
-			continue;
-		/* No null entry: byte 0 of .strtab is the one "". */
-		if (!(st = dwelf_strtab_init(false)))
-			goto fail;
-		for (size_t j = from; j < to; name += img->lens[j++] + 1)
-			if (!(ents[j - from] = dwelf_strtab_add_len(st, name, img->lens[j] + 1)))
-				goto fail;
-		if (!dwelf_strtab_finalize(st, &d))
-			goto fail;
-		for (size_t j = from; j < to; j++)
-			img->name_off[img->order[j]] = (uint32_t)(mg->len + dwelf_strent_off(ents[j - from]));
-		ok = merge_append(mg, d.d_buf, d.d_size);
-		free(d.d_buf);
-		dwelf_strtab_free(st);
-		st = NULL;
-		if (!ok)
-			goto fail;
-	}
-	free(ents);
-	return NULL;
-fail:
-	if (st)
-		dwelf_strtab_free(st);
-	free(ents);
-	mg->failed = true;
-	return NULL;
-}
-
-/* Below this many names a second thread costs more than it saves. */
-#define STR_PARALLEL_MIN 16384
-
-/* .strtab: "" then both halves' merged names, streamed into the fd. */
+/* .strtab, as strtab.c keeps it, piece after piece. */
 static int write_strtab(struct image *img, int fd, struct ks_error *err)
 {
-	size_t total = img->bucket_end[STR_BUCKETS - 1], half = 0;
-	struct merge mg[2] = { { .img = img }, { .img = img } };
-	unsigned int split = STR_BUCKETS;
-	struct out o = { .buf = NULL };
-	bool threaded = false;
-	pthread_t worker;
-	int r;
+	struct out o = { .fd = fd, .type = ELF_T_BYTE, .off = img->stroff };
+	const void *p;
+	size_t len;
 
-	/* Split where the first half holds about half of the names. */
-	if (total >= STR_PARALLEL_MIN) {
-		for (split = 0; split < STR_BUCKETS && img->bucket_end[split] < total / 2; split++)
-			;
-		split++;
-	}
-	mg[0] = (struct merge){ .img = img, .b0 = 0, .b1 = split, .e0 = 0, .name = img->arena };
-	mg[1] = (struct merge){ .img = img, .b0 = split, .b1 = STR_BUCKETS };
-	if (split < STR_BUCKETS) {
-		mg[1].e0 = img->bucket_end[split - 1];
-		for (size_t j = 0; j < mg[1].e0; j++)
-			half += img->lens[j] + 1u;
-		mg[1].name = img->arena + half;
-		threaded = pthread_create(&worker, NULL, merge_run, &mg[1]) == 0;
-	}
-	merge_run(&mg[0]);
-	if (split < STR_BUCKETS) {
-		if (threaded)
-			pthread_join(worker, NULL);
-		else
-			merge_run(&mg[1]);
-	}
-	if (mg[0].failed || mg[1].failed) {
-		r = ks_error_set(err, ENOMEM, "elfimage: string table");
-		goto out;
-	}
-	/* Place the halves after the leading NUL. */
-	for (size_t j = 0; j < total; j++)
-		img->name_off[img->order[j]] += (uint32_t)(1 + (j < mg[1].e0 || split == STR_BUCKETS ? 0 : mg[0].len));
-	r = out_open(&o, fd, img->stroff, ELF_T_BYTE, 1);
-	if (r < 0) {
-		r = ks_error_set(err, ENOMEM, "elfimage: string table");
-		goto out;
-	}
-	out_write(&o, "", 1);
-	out_write(&o, mg[0].buf, mg[0].len);
-	out_write(&o, mg[1].buf, mg[1].len);
-	img->strtab_size = 1 + mg[0].len + mg[1].len;
-	r = out_close(&o, img, err);
-out:
-	free(mg[0].buf);
-	free(mg[1].buf);
-	return r;
+	for (size_t k = 0; (p = ks_strtab_piece(img->strtab, k, &len)); k++)
+		out_write(&o, p, len);
+	return out_close(&o, img, err);
 }
 
 static inline void put_sym(void *p, bool is64, uint32_t name, uint64_t value,
@@ -500,13 +274,15 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 
 			if (s->region != KS_REGION_ABS) {
 				if (s->region >= ow->n_regions)
-					return ks_error_set(err, EINVAL, "elfimage: %s: symbol %s in region %u of %zu",
-							    ow->name, s->name, s->region, ow->n_regions);
+					return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s in region %u of %zu",
+							    ow->name, (int)s->name_len, s->name ?: "",
+							    s->region, ow->n_regions);
 				shndx = sec + s->region;
 			}
 			if (s->bind > 15 || s->type > 15)
-				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %s: bind %u type %u",
-						    ow->name, s->name, s->bind, s->type);
+				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: bind %u type %u",
+						    ow->name, (int)s->name_len, s->name ?: "",
+						    s->bind, s->type);
 			i_loc += local;
 			wide |= s->addr | s->size;
 			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
@@ -527,17 +303,25 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 static int write_symtab(struct image *img, int fd, struct ks_error *err)
 {
 	struct out loc = { .buf = NULL }, glob = { .buf = NULL };
-	int ret, ret2;
+	int ret;
 
-	if (out_open(&loc, fd, img->symoff, ELF_T_SYM, img->symsize) ||
-	    out_open(&glob, fd, img->symoff + img->n_loc * img->symsize, ELF_T_SYM, img->symsize))
+	if (out_open(&loc, fd, img->symoff, ELF_T_SYM, img->symsize) < 0 ||
+	    out_open(&glob, fd, img->symoff + img->n_loc * img->symsize, ELF_T_SYM,
+		     img->symsize) < 0) {
 		ret = ks_error_set(err, ENOMEM, "elfimage: symbol table");
-	else
-		ret = fill_symtab(img, &loc, &glob, err);
-	ret2 = out_close(&loc, img, ret ? NULL : err);
-	ret = ret ?: ret2;
-	ret2 = out_close(&glob, img, ret ? NULL : err);
-	return ret ?: ret2;
+		goto out;
+	}
+	ret = fill_symtab(img, &loc, &glob, err);
+	if (ret < 0)
+		goto out;
+	ret = out_close(&loc, img, err);
+	if (ret < 0)
+		goto out;
+	ret = out_close(&glob, img, err);
+out:
+	free(loc.buf);
+	free(glob.buf);
+	return ret;
 }
 
 static int cmp_load(const void *a, const void *b, void *arg)
@@ -629,7 +413,7 @@ static int write_headers(struct image *img, int fd, struct ks_error *err)
 	};
 	Elf_Data *d;
 	int64_t size;
-	int lerr = 0;
+	int lerr = 0, ret;
 
 	errno = 0;
 	if (!e || !gelf_newehdr(e, m->target.elf_class) || !gelf_update_ehdr(e, &eh) ||
@@ -676,68 +460,83 @@ static int write_headers(struct image *img, int fd, struct ks_error *err)
 	size = elf_update(e, ELF_C_WRITE);
 	if (size < 0)
 		goto fail;
-	elf_end(e);
-	if ((uint64_t)size != img->size)
-		return ks_error_set(err, EIO, "elfimage: libelf wrote %lld bytes of %llu",
-				    (long long)size, (unsigned long long)img->size);
-	return 0;
+	if ((uint64_t)size != img->size) {
+		ret = ks_error_set(err, EIO, "elfimage: libelf wrote %lld bytes of %llu",
+				   (long long)size, (unsigned long long)img->size);
+		goto out;
+	}
+	ret = 0;
+	goto out;
 fail:
 	/* libelf keeps its own error codes: a failed write or truncate left
 	 * errno, anything else is libelf running out of memory. */
-	size = errno ? errno : ENOMEM;
+	ret = errno ? errno : ENOMEM;	/* before elf_errmsg can change it */
+	ret = ks_error_set(err, ret, "elfimage: headers: %s", elf_errmsg(lerr ?: -1));
+out:
 	elf_end(e);
-	return ks_error_set(err, size, "elfimage: headers: %s", elf_errmsg(lerr ?: -1));
+	return ret;
+}
+
+/* Where everything goes in the file; .strtab's size is not needed yet. */
+static void lay_out(struct image *img)
+{
+	size_t word = img->is64 ? 8 : 4;
+
+	img->phsize = img->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	img->shstroff = (img->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) +
+		img->n_regions * img->phsize;
+	img->shoff = (img->shstroff + img->shstrtab.d_size + word - 1) & ~(word - 1);
+	img->symoff = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
 
 int ks_elfimage_write(const struct ks_model *m, int fd, size_t *size, struct ks_error *err)
 {
 	struct image img = { .m = m };
-	size_t word;
 	int ret;
 
 	/* Idempotent; libelf refuses to work before it was called once. */
 	elf_version(EV_CURRENT);
 	ret = check_model(&img, err);
-	if (!ret)
-		ret = build_shstrtab(&img, err);
-	if (!ret)
-		ret = plan_strtab(&img, err);
-	if (!ret) {
-		word = img.is64 ? 8 : 4;
-		img.phsize = img.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-		img.shstroff = (img.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) +
-			img.n_regions * img.phsize;
-		img.shoff = (img.shstroff + img.shstrtab.d_size + word - 1) & ~(word - 1);
-		img.symoff = img.shoff + img.shnum * (img.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
-		img.stroff = img.symoff + img.n_symtab * img.symsize;
+	if (ret < 0)
+		goto out;
+	ret = build_shstrtab(&img, err);
+	if (ret < 0)
+		goto out;
+	lay_out(&img);
+	ret = ks_strtab_new(&img.strtab, m, NULL, err);
+	if (ret < 0) {
+		ks_error_prefix(err, "elfimage");
+		goto out;
 	}
-	if (!ret)
-		ret = write_strtab(&img, fd, err);
-	if (!ret)
-		ret = write_symtab(&img, fd, err);
-	if (!ret) {
-		img.size = img.stroff + img.strtab_size;
-		if (!img.is64 && img.size > UINT32_MAX)
-			ret = ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
+	img.name_off = ks_strtab_offsets(img.strtab);
+	img.strtab_size = ks_strtab_size(img.strtab);
+	ret = write_strtab(&img, fd, err);
+	if (ret < 0)
+		goto out;
+	ret = write_symtab(&img, fd, err);
+	if (ret < 0)
+		goto out;
+	img.size = img.stroff + img.strtab_size;
+	if (!img.is64 && img.size > UINT32_MAX) {
+		ret = ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
+		goto out;
 	}
-	if (!ret)
-		ret = place_regions(&img, err);
-	if (!ret)
-		ret = write_headers(&img, fd, err);
-	if (!ret)
-		*size = img.size;
-	else if (img.stroff)
+	ret = place_regions(&img, err);
+	if (ret < 0)
+		goto out;
+	ret = write_headers(&img, fd, err);
+	if (ret < 0)
+		goto out;
+	*size = img.size;
+out:
+	if (ret < 0 && img.stroff)
 		(void)!ftruncate(fd, 0);	/* no half image */
-
 	free(img.sec_region);
 	free(img.secnames);
 	free(img.secname_off);
 	free(img.shstrtab.d_buf);
-	free(img.bucket_end);
-	free(img.order);
-	free(img.lens);
-	free(img.arena);
-	free(img.name_off);
+	ks_strtab_free(img.strtab);
 	free(img.load);
 	free(img.voff);
 	return ret;

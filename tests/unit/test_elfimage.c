@@ -201,14 +201,19 @@ static const char *region_name(const struct ks_owner *o, size_t r)
 	return buf;
 }
 
-static void check_sym(Elf *e, Elf_Data *d, size_t i, const char *name, uint64_t value,
-		      uint64_t size, int bind, int type, const char *sec)
+/* name: len bytes, not necessarily NUL-terminated (as ks_sym.name). */
+static void check_sym(Elf *e, Elf_Data *d, size_t i, const char *name, size_t len,
+		      uint64_t value, uint64_t size, int bind, int type, const char *sec)
 {
+	const char *got;
 	GElf_Shdr sh;
 	GElf_Sym s;
 
 	assert_non_null(gelf_getsym(d, i, &s));
-	assert_string_equal(elf_strptr(e, 2, s.st_name), name);
+	got = elf_strptr(e, 2, s.st_name);
+	assert_non_null(got);
+	if (strlen(got) != len || memcmp(got, name, len))
+		fail_msg("symbol %zu is \"%s\", not \"%.*s\"", i, got, (int)len, name);
 	EQ(s.st_value, value);
 	EQ(s.st_size, size);
 	EQ(GELF_ST_BIND(s.st_info), bind);
@@ -307,15 +312,16 @@ static void check_image(const struct tmodel *t, int fd, size_t size)
 	/* Symbols: null, then per owner STT_FILE + locals, then globals. */
 	d = elf_getdata(elf_getscn(e, 1), NULL);
 	assert_non_null(d);
-	check_sym(e, d, 0, "", 0, 0, L, STT_NOTYPE, "");
+	check_sym(e, d, 0, "", 0, 0, 0, L, STT_NOTYPE, "");
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
-		check_sym(e, d, i_loc++, ow->name, 0, 0, L, STT_FILE, NULL);
+		check_sym(e, d, i_loc++, ow->name, strlen(ow->name), 0, 0, L, STT_FILE, NULL);
 		for (const struct ks_sym *s = m->syms + ow->first_sym;
 		     s < m->syms + ow->first_sym + ow->n_syms; s++)
-			check_sym(e, d, s->bind == L ? i_loc++ : i_glob++, s->name, s->addr, s->size,
-				  s->bind, s->type, s->region == ABS ? NULL : region_name(ow, s->region));
+			check_sym(e, d, s->bind == L ? i_loc++ : i_glob++, s->name, s->name_len,
+				  s->addr, s->size, s->bind, s->type,
+				  s->region == ABS ? NULL : region_name(ow, s->region));
 	}
 	EQ(i_loc, n_loc);
 	EQ(i_glob, 1 + m->n_owners + m->n_syms);
@@ -426,6 +432,43 @@ static void test_rewrite_same_fd(void **state)
 	EQ(ks_elfimage_write(&T2.m, fd, &size_small, &err), 0);
 	assert_true(size_small < size);
 	check_image(&T2, fd, size_small);
+	close(fd);
+	close(fd2);
+	free(a);
+	free(b);
+}
+
+/*
+ * Symbol names are name_len bytes, not C strings: here each is followed by
+ * junk, the next name's bytes without a NUL between them. The image must be
+ * the same, and an error message must show the name alone.
+ */
+static void test_unterminated_names(void **state)
+{
+	static char pool[64 * 520];
+	struct ks_error err = { 0 };
+	size_t size, size2, at = 0;
+	int fd = write_image(model_x86(&T), &size), fd2;
+	char *a = malloc(size), *b = malloc(size);
+
+	(void)state;
+	for (size_t i = 0; i < T.m.n_syms; i++) {
+		memcpy(pool + at, T.syms[i].name, T.syms[i].name_len);
+		memcpy(pool + at + T.syms[i].name_len, "#junk", 5);
+		T.syms[i].name = pool + at;
+		at += T.syms[i].name_len + 5;
+	}
+	fd2 = write_image(&T, &size2);
+	check_image(&T, fd2, size2);
+	EQ(size, size2);
+	EQ(pread(fd, a, size, 0), size);
+	EQ(pread(fd2, b, size, 0), size);
+	assert_memory_equal(a, b, size);
+
+	T.syms[3].region = 9;
+	EQ(ks_elfimage_write(&T.m, fd2, &size2, &err), -EINVAL);
+	if (!strstr(err.msg, "symbol __per_cpu_start in region 9") || strchr(err.msg, '#'))
+		fail_msg("message: %s", err.msg);
 	close(fd);
 	close(fd2);
 	free(a);
@@ -690,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_empty_kernel),
 		cmocka_unit_test(test_string_sharing),
 		cmocka_unit_test(test_rewrite_same_fd),
+		cmocka_unit_test(test_unterminated_names),
 		cmocka_unit_test(test_bad_models),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_tools),
