@@ -23,10 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/memtune.h"
 #include "engine/elfimage.h"
 #include "engine/kallsyms.h"
 #include "engine/model.h"
 #include "engine/modules.h"
+#include "engine/text.h"
 
 static double now_ms(clockid_t clock)
 {
@@ -56,22 +58,23 @@ static void die(const char *what)
 }
 
 /* As the daemon does for a root: <root>/uname-m, else x86_64 (the fixtures). */
-static void target_for_root(const char *root, struct ks_target *t)
+static void target_for_root(const struct ks_root *root, struct ks_target *t)
 {
-	char path[4200], machine[65] = "x86_64";
+	char machine[65] = "x86_64";
 	struct ks_error err = { 0 };
-	FILE *f;
+	int fd = ks_root_open_file(root, "uname-m", NULL);
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/uname-m", root);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(machine, sizeof(machine), f))
-			machine[strcspn(machine, "\n")] = '\0';
-		fclose(f);
+	if (fd >= 0) {
+		n = read(fd, machine, sizeof(machine) - 1);
+		if (n > 0)
+			machine[n] = '\0';
+		machine[strcspn(machine, "\n")] = '\0';
+		close(fd);
 	}
 	if (ks_target_from_machine(machine, t) < 0) {
 		ks_error_set(&err, ENOTSUP, "unsupported machine \"%s\"", machine);
-		fail(path, &err);
+		fail("uname-m", &err);
 	}
 }
 
@@ -105,8 +108,11 @@ static struct timing run(const struct ks_model *m, int fd, int rounds, size_t *s
 
 int main(int argc, char **argv)
 {
-	char root[4096], path[4200];
+	char path[4200];
 	const char *fix = getenv("KSYMS_FIXTURES");
+	const char **owner_names;
+	struct ks_root root;
+	struct ks_text text;
 	int rounds = argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 31, fd, out;
 	struct ks_error err = { 0 };
 	struct ks_kallsyms ks = { 0 };
@@ -117,28 +123,23 @@ int main(int argc, char **argv)
 	struct timing full, noname;
 	void *map;
 
+	/* malloc as the daemon has it: the writer's big buffers are fresh
+	 * mappings at every image (src/daemon/memtune.h). */
+	ks_malloc_tune();
 	if (argc > 1 && *argv[1])
-		snprintf(root, sizeof(root), "%s", argv[1]);
+		snprintf(path, sizeof(path), "%s", argv[1]);
 	else
-		snprintf(root, sizeof(root), "%s/host-6.18/state-a", fix ? fix : "tests/fixtures");
-	snprintf(path, sizeof(path), "%s/proc/kallsyms", root);
-	target_for_root(root, &target);
-	if (ks_kallsyms_read(&ks, path, NULL, &err) < 0)
+		snprintf(path, sizeof(path), "%s/host-6.18/state-a", fix ? fix : "tests/fixtures");
+	if (ks_root_open(&root, path, &err) < 0)
 		fail(path, &err);
-	if (ks_modlist_read(&mods, root, &err) < 0)
-		fail(root, &err);
-	/*
-	 * Twice, as a running daemon has built and freed a model before: glibc
-	 * raises its mmap threshold when a big block is freed, and only then
-	 * do the writer's big buffers come from reused heap instead of fresh
-	 * pages. Built once, the rounds would time page faults a daemon does
-	 * not take from its second snapshot on.
-	 */
-	for (int i = 0; i < 2; i++) {
-		ks_model_release(&m);
-		if (ks_model_build(&m, &ks, &mods, &target, &err) < 0)
-			fail("model", &err);
-	}
+	target_for_root(&root, &target);
+	if (ks_text_read(&root, "proc/kallsyms", &text, &err) < 0 ||
+	    ks_kallsyms_parse(&ks, text.data, text.len, &err) < 0)
+		fail("proc/kallsyms", &err);
+	if (ks_modlist_read(&mods, &root, &err) < 0)
+		fail("modules", &err);
+	if (ks_model_build(&m, &ks, &mods, &target, &err) < 0)
+		fail("model", &err);
 
 	fd = memfd_create("ksyms-bench", MFD_CLOEXEC);
 	if (fd < 0)
@@ -154,15 +155,24 @@ int main(int argc, char **argv)
 		munmap(map, size);
 	}
 
-	/* The model is ours to change: names point into ks, which stays. */
+	/* The model is ours to change (the owners' names are put back for
+	 * ks_model_release, which frees some). */
+	owner_names = malloc(m.n_owners * sizeof(*owner_names));
+	if (!owner_names)
+		die("malloc");
 	for (size_t i = 0; i < m.n_syms; i++)
 		m.syms[i].name_len = 0;
-	for (size_t o = 0; o < m.n_owners; o++)
+	for (size_t o = 0; o < m.n_owners; o++) {
+		owner_names[o] = m.owners[o].name;
 		m.owners[o].name = "";
+	}
 	noname = run(&m, fd, rounds, &size_noname);
+	for (size_t o = 0; o < m.n_owners; o++)
+		m.owners[o].name = owner_names[o];
+	free(owner_names);
 
 	printf("%s: %zu symbols, %zu owners, %zu locals, image %zu bytes\n",
-	       root, m.n_syms, m.n_owners, m.n_locals, size);
+	       path, m.n_syms, m.n_owners, m.n_locals, size);
 	printf("%d runs: median %.2f ms (fastest %.2f, cpu %.2f); without names %.2f ms "
 	       "(fastest %.2f, cpu %.2f): names cost %.0f%%\n", rounds, full.wall, full.wall_min,
 	       full.cpu, noname.wall, noname.wall_min, noname.cpu,
@@ -171,5 +181,7 @@ int main(int argc, char **argv)
 	ks_model_release(&m);
 	ks_modlist_release(&mods);
 	ks_kallsyms_release(&ks);
+	ks_text_release(&text);
+	ks_root_close(&root);
 	return 0;
 }
