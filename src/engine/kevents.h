@@ -68,9 +68,10 @@ int ks_kevents_fd(const struct ks_kevents *kev);
 
 /*
  * Report everything queued in every live source to fn, without blocking.
- * Also reopens the ksymbol event of a CPU that came online (or of every CPU
- * after a suspend, which takes the others offline), reporting
- * KS_KEVENT_LOST for it. Returns the number of events reported, fn's
+ * Also reopens the ksymbol event of a CPU that came online, or of every CPU
+ * after a suspend (which takes all but the boot CPU offline) or a uevent
+ * overflow (the lost datagrams may have said a CPU came online), reporting
+ * KS_KEVENT_LOST for each. Returns the number of events reported, fn's
  * negative return, or another negative errno with err set. After any
  * negative return the sources stay usable, but what was being drained may
  * be gone: treat it as KS_KEVENT_LOST.
