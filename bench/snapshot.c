@@ -7,9 +7,11 @@
  * ELF image, sealed memfd); (c) take a snapshot as the daemon does, with
  * its cache, which shares the last image when kallsyms and the modules are
  * unchanged. Prints the medians and the ratios to (a). Target: <= 1.15.
- * Usage: snapshot [-n N] [-r ROOT]
+ * Usage: snapshot [-n N] [-r ROOT] [-u]
+ * -u leaves malloc as glibc has it (the daemon tunes it: src/daemon/memtune.h).
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,20 +50,25 @@ int main(int argc, char **argv)
 	struct ks_snapshot_cache *cache = ks_snapshot_cache_new();
 	size_t bytes = 0, image = 0, syms = 0;
 
-	/* malloc as the daemon has it. */
-	ks_malloc_tune();
-	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+	bool tune = true;
+
+	while ((c = getopt(argc, argv, "n:r:u")) != -1) {
 		if (c == 'n')
 			n = atoi(optarg);
+		else if (c == 'u')
+			tune = false;
 		else if (c == 'r')
 			root_path = optarg;
 		else {
-			fprintf(stderr, "usage: %s [-n N] [-r ROOT]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n N] [-r ROOT] [-u]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (n < 1)
 		n = 1;
+	/* malloc as the daemon has it, unless -u. */
+	if (tune)
+		ks_malloc_tune();
 	if (ks_root_open(&root, root_path, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
