@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vm-churn: clients of /dev/ksyms for the churn test, while modules load and
+ * unload underneath at full speed.
+ *
+ *   vm-churn SECONDS CLIENTS [DEVICE]
+ *
+ * forks CLIENTS processes that, until SECONDS have passed, each open the
+ * device, ask its size (KIOCGSIZE), read the whole image, check it, look
+ * "schedule" up (KIOCGVALUE) and close. An image is valid when libelf reads
+ * it, its size is what KIOCGSIZE said, every symbol's section exists, the
+ * lookup agrees with the image's own "schedule", and every local symbol of a
+ * module lies in a section of that module (or is absolute only if its
+ * kallsyms letter was 'a'; no module symbol here is). Prints one line
+ *
+ *   opens N images N enxio N errors N invalid N module-abs N bytes N
+ *
+ * and an "error: ..." line per distinct failure. Exit status 0 unless an
+ * image was invalid or an open failed with anything but ENXIO.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ksyms.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct counts {
+	unsigned long opens, images, enxio, errors, invalid, module_abs;
+	unsigned long long bytes;
+	char first_error[200];
+};
+
+static void fail(struct counts *c, bool invalid, const char *fmt, const char *what)
+{
+	if (invalid)
+		c->invalid++;
+	else
+		c->errors++;
+	if (!c->first_error[0])
+		snprintf(c->first_error, sizeof(c->first_error), fmt, what);
+}
+
+/* The owner a section belongs to: "mod" of "mod:.text", "" for the kernel's. */
+static size_t owner_len(const char *secname)
+{
+	const char *colon = strchr(secname, ':');
+
+	return colon ? (size_t)(colon - secname) : 0;
+}
+
+/* Check an image; 0 if valid, else a reason. */
+static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsigned long *mod_abs)
+{
+	Elf *e = elf_memory(buf, size);
+	size_t shnum, shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	const char *owner = NULL, *why = NULL;
+
+	*schedule = 0;
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrnum(e, &shnum) < 0 ||
+	    elf_getshdrstrndx(e, &shstrndx) < 0) {
+		why = "not an ELF file";
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			break;
+	if (!scn || !(d = elf_getdata(scn, NULL)) || sh.sh_entsize == 0) {
+		why = "no .symtab";
+		goto out;
+	}
+	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+		const char *name, *secname;
+		GElf_Shdr ssh;
+		GElf_Sym s;
+
+		if (!gelf_getsym(d, (int)i, &s) || !(name = elf_strptr(e, sh.sh_link, s.st_name))) {
+			why = "unreadable symbol";
+			goto out;
+		}
+		if (GELF_ST_TYPE(s.st_info) == STT_FILE) {
+			owner = name;
+			continue;
+		}
+		if (GELF_ST_BIND(s.st_info) == STB_GLOBAL && !strcmp(name, "schedule"))
+			*schedule = s.st_value;
+		if (s.st_shndx == SHN_ABS) {
+			/* A module's local with no section of its module. */
+			if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner && strcmp(owner, "vmlinux") &&
+			    owner[0] != '[' && s.st_value >= 0xffff000000000000ull)
+				(*mod_abs)++;
+			continue;
+		}
+		if (s.st_shndx == SHN_UNDEF || s.st_shndx >= shnum ||
+		    !gelf_getshdr(elf_getscn(e, s.st_shndx), &ssh) ||
+		    !(secname = elf_strptr(e, shstrndx, ssh.sh_name))) {
+			why = "symbol in no section";
+			goto out;
+		}
+		/* Locals follow their owner's STT_FILE: a module's lie in its
+		 * sections, the kernel's in sections without a prefix. */
+		if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner) {
+			size_t n = owner_len(secname);
+			bool kernel = !strcmp(owner, "vmlinux");
+
+			if (kernel ? n != 0 : (n != strlen(owner) || strncmp(secname, owner, n))) {
+				why = "a local symbol in another owner's section";
+				goto out;
+			}
+		}
+	}
+	if (!*schedule)
+		why = "no schedule";
+out:
+	elf_end(e);
+	return why;
+}
+
+static void one_open(const char *dev, struct counts *c, char **buf, size_t *cap)
+{
+	struct ksyms_gvalue gv = { .kv_name = "schedule" };
+	size_t size = 0, got = 0;
+	unsigned long mod_abs = 0;
+	uint64_t schedule;
+	const char *why;
+	ssize_t r;
+	int fd;
+
+	fd = open(dev, O_RDONLY);
+	c->opens++;
+	if (fd < 0) {
+		if (errno == ENXIO)
+			c->enxio++;
+		else
+			fail(c, false, "open: %s", strerror(errno));
+		return;
+	}
+	if (ioctl(fd, KIOCGSIZE_SIZE_T, &size) < 0 || size == 0) {
+		fail(c, false, "KIOCGSIZE: %s", strerror(errno));
+		goto out;
+	}
+	if (size > *cap) {
+		free(*buf);
+		*cap = size;
+		*buf = malloc(size + 1);
+		if (!*buf) {
+			fail(c, false, "%s", "out of memory");
+			*cap = 0;
+			goto out;
+		}
+	}
+	while ((r = read(fd, *buf + got, size + 1 - got)) > 0)
+		got += (size_t)r;
+	if (r < 0 || got != size) {
+		fail(c, true, "read: %s", r < 0 ? strerror(errno) : "not KIOCGSIZE's size");
+		goto out;
+	}
+	c->images++;
+	c->bytes += size;
+	why = check_image(*buf, size, &schedule, &mod_abs);
+	c->module_abs += mod_abs;
+	if (why) {
+		fail(c, true, "image: %s", why);
+		goto out;
+	}
+	if (ioctl(fd, KIOCGVALUE, &gv) < 0 || gv.kv_value != schedule)
+		fail(c, true, "KIOCGVALUE(schedule): %s", "disagrees with the image");
+out:
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dev = argc > 3 ? argv[3] : "/dev/ksyms";
+	int seconds = argc > 2 ? atoi(argv[1]) : 0, clients = argc > 2 ? atoi(argv[2]) : 0;
+	struct counts total = { 0 };
+	int (*pipes)[2];
+	bool bad;
+
+	if (seconds <= 0 || clients <= 0) {
+		fprintf(stderr, "usage: vm-churn SECONDS CLIENTS [DEVICE]\n");
+		return 2;
+	}
+	elf_version(EV_CURRENT);
+	pipes = calloc((size_t)clients, sizeof(*pipes));
+	for (int i = 0; pipes && i < clients; i++) {
+		if (pipe(pipes[i]) < 0)
+			return 1;
+		if (fork() == 0) {
+			time_t end = time(NULL) + seconds;
+			struct counts c = { 0 };
+			size_t cap = 0;
+			char *buf = NULL;
+
+			close(pipes[i][0]);
+			while (time(NULL) < end)
+				one_open(dev, &c, &buf, &cap);
+			if (write(pipes[i][1], &c, sizeof(c)) != (ssize_t)sizeof(c))
+				_exit(1);
+			_exit(0);
+		}
+		close(pipes[i][1]);
+	}
+	for (int i = 0; pipes && i < clients; i++) {
+		struct counts c;
+
+		if (read(pipes[i][0], &c, sizeof(c)) != (ssize_t)sizeof(c)) {
+			total.errors++;
+			snprintf(total.first_error, sizeof(total.first_error), "client %d died", i);
+			continue;
+		}
+		total.opens += c.opens;
+		total.images += c.images;
+		total.enxio += c.enxio;
+		total.errors += c.errors;
+		total.invalid += c.invalid;
+		total.module_abs += c.module_abs;
+		total.bytes += c.bytes;
+		if (c.first_error[0])
+			printf("error: client %d: %s\n", i, c.first_error);
+	}
+	while (wait(NULL) > 0)
+		;
+	printf("opens %lu images %lu enxio %lu errors %lu invalid %lu module-abs %lu bytes %llu\n",
+	       total.opens, total.images, total.enxio, total.errors, total.invalid,
+	       total.module_abs, total.bytes);
+	bad = total.invalid || total.errors || !pipes;
+	free(pipes);
+	return bad;
+}
