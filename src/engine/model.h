@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,12 @@ struct ks_model {
 	size_t n_syms;
 	size_t n_locals;	/* how many syms have STB_LOCAL */
 };
+
+/* 'A' and 'a': absolute symbols (per-CPU offsets), which lie in no region. */
+static inline bool ks_letter_is_abs(char c)
+{
+	return c == 'A' || c == 'a';
+}
 
 /* Map a kallsyms letter to ELF binding and type. is_module: the line had a
  * [module] tag (upper case there means exported). Returns -EINVAL for a

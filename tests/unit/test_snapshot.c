@@ -266,6 +266,60 @@ static void test_roundtrip_debian_b(void **state)
 	check_root_roundtrip(fixture("debian-6.1/state-b"), 24);
 }
 
+/* 6.12: a module's rodata and data outside [base, base+size) of
+ * proc/modules, and every module symbol still in a section of its own
+ * module (image_lines takes a local's owner from its STT_FILE and a
+ * global's from its section's name). */
+static void test_roundtrip_debian_612(void **state)
+{
+	struct ks_snapshot *snap;
+	size_t shnum, in_module = 0, abs = 0;
+	Elf_Scn *scn = NULL;
+	const char *owner = "vmlinux";
+	GElf_Shdr sh;
+	Elf_Data *d;
+	Elf *e;
+	int r;
+
+	(void)state;
+	check_root_roundtrip(fixture("debian-6.12/state-a"), 17);
+
+	/* No module symbol at a module address is left without a section:
+	 * crc_itu_t_table, crc16_table and dummy_netdev_ops were. Locals
+	 * follow their module's STT_FILE; a global in no section has no owner
+	 * in the ELF at all, so any non-kernel-text global counts. */
+	snap = take(fixture("debian-6.12/state-a"), NULL, &r);
+	assert_int_equal(r, 0);
+	e = elf_memory((char *)ks_snapshot_data(snap), ks_snapshot_size(snap));
+	assert_non_null(e);
+	assert_int_equal(elf_getshdrnum(e, &shnum), 0);
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			break;
+	assert_non_null(scn);
+	d = elf_getdata(scn, NULL);
+	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym sym;
+
+		assert_non_null(gelf_getsym(d, (int)i, &sym));
+		if (GELF_ST_TYPE(sym.st_info) == STT_FILE) {
+			owner = elf_strptr(e, sh.sh_link, sym.st_name);
+			continue;
+		}
+		/* Module memory; the kernel's own lies below it. */
+		if (sym.st_value < 0xffffffffc0000000ull)
+			continue;
+		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && owner[0] == '[')
+			continue;	/* [bpf] and the like */
+		in_module++;
+		abs += sym.st_shndx == SHN_ABS;
+	}
+	assert_true(in_module > 5000);
+	assert_int_equal(abs, 0);
+	elf_end(e);
+	ks_snapshot_unref(snap);
+}
+
 static void test_roundtrip_host(void **state)
 {
 	(void)state;
@@ -597,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_mini),
 		cmocka_unit_test(test_roundtrip_debian),
 		cmocka_unit_test(test_roundtrip_debian_b),
+		cmocka_unit_test(test_roundtrip_debian_612),
 		cmocka_unit_test(test_roundtrip_host),
 		cmocka_unit_test(test_zero_addresses_refused),
 		cmocka_unit_test(test_bad_kallsyms_line),
