@@ -273,7 +273,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(rel, sizeof(rel), "%s/mini", base && base[0] ? base : KS_FIXTURES);
 	if (!realpath(rel, mini))
 		die(rel);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ksymsd-fuzz-device.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ksymsd-fuzz-device.XXXXXX",
+		 tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(tmpdir))
 		die(tmpdir);
 	atexit(cleanup);
@@ -310,8 +311,9 @@ static int oracle_lookup(const char *name, GElf_Sym *out)
 		const GElf_Sym *s = &ref_syms[i];
 		int rank;
 
-		if (GELF_ST_TYPE(s->st_info) == STT_SECTION || GELF_ST_TYPE(s->st_info) == STT_FILE ||
-		    !ref_names[i][0] || strcmp(ref_names[i], name) != 0)
+		if (GELF_ST_TYPE(s->st_info) == STT_SECTION ||
+		    GELF_ST_TYPE(s->st_info) == STT_FILE || !ref_names[i][0] ||
+		    strcmp(ref_names[i], name) != 0)
 			continue;
 		switch (GELF_ST_BIND(s->st_info)) {
 		case STB_GLOBAL:

@@ -446,7 +446,8 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 			const struct ks_region *rg = &ow->regions[r];
 			const GElf_Shdr *sh = &ro->sh[sec];
 			const char *name = elf_strptr(ro->elf, 3, sh->sh_name);
-			uint64_t flags = SHF_ALLOC | (rg->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
+			uint64_t flags = SHF_ALLOC |
+					 (rg->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
 					 (rg->flags & KS_REGION_WRITE ? SHF_WRITE : 0);
 			size_t olen = strlen(ow->name);
 
@@ -467,8 +468,11 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 				CHECK(!strncmp(name, ow->name, olen) && name[olen] == ':' &&
 				      !strcmp(name + olen + 1, rg->name));
 			/* Sorted and disjoint within the owner. */
-			if (r)
-				CHECK(rg->addr >= ow->regions[r - 1].addr + ow->regions[r - 1].size);
+			if (r) {
+				const struct ks_region *before = &ow->regions[r - 1];
+
+				CHECK(rg->addr >= before->addr + before->size);
+			}
 			/* A module's regions lie in its core. */
 			if (ow->kind == KS_OWNER_MODULE)
 				CHECK(rg->addr >= ow->base && rg->size <= ow->size &&
@@ -483,9 +487,12 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 		CHECK(gelf_getphdr(ro->elf, (int)i, &ph));
 		CHECK(ph.p_type == PT_LOAD && ph.p_filesz == 0);
 		CHECK(!i || ph.p_vaddr >= prev.p_vaddr);
-		for (size_t s = 4; s < ro->shnum && !found; s++)
-			found = ro->sh[s].sh_addr == ph.p_vaddr && ro->sh[s].sh_size == ph.p_memsz &&
-				ro->sh[s].sh_offset == ph.p_offset;
+		for (size_t s = 4; s < ro->shnum && !found; s++) {
+			const GElf_Shdr *sh = &ro->sh[s];
+
+			found = sh->sh_addr == ph.p_vaddr && sh->sh_size == ph.p_memsz &&
+				sh->sh_offset == ph.p_offset;
+		}
 		CHECK(found);
 		prev = ph;
 	}
@@ -536,11 +543,12 @@ static void check_symbols(const struct ks_model *m, const struct ro *ro)
 		for (size_t k = ow->first_sym; k < ow->first_sym + ow->n_syms; k++) {
 			const struct ks_sym *s = &m->syms[k];
 			size_t i = s->bind == STB_LOCAL ? i_loc++ : i_glob++;
+			uint16_t shndx = s->region == KS_REGION_ABS ? SHN_ABS
+								    : (uint16_t)(sec + s->region);
 
 			CHECK(s->owner == o);
 			check_sym(ro, i, s->name, s->name_len, s->addr, s->size,
-				  GELF_ST_INFO(s->bind, s->type),
-				  s->region == KS_REGION_ABS ? SHN_ABS : (uint16_t)(sec + s->region));
+				  GELF_ST_INFO(s->bind, s->type), shndx);
 		}
 	}
 	CHECK(i_loc == 1 + m->n_owners + m->n_locals && i_glob == ro->n_syms);
