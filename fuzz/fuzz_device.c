@@ -24,6 +24,7 @@
 #include <ftw.h>
 #include <gelf.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -196,6 +197,27 @@ static void cleanup(void)
 		nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A run that finds something dies without its atexit handlers: remove the
+ * trees of earlier runs whose process is gone (named after their pid). */
+static void remove_stale_trees(const char *parent)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(parent);
+	int pid;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "ksymsd-fuzz-device.%d.", &pid) != 1 || pid <= 0 ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
 /*
  * The fds that are ours to count: snapshot memfds and anything opened below
  * the trees or the fixture. libFuzzer opens files of its own between inputs,
@@ -273,8 +295,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(rel, sizeof(rel), "%s/mini", base && base[0] ? base : KS_FIXTURES);
 	if (!realpath(rel, mini))
 		die(rel);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ksymsd-fuzz-device.XXXXXX",
-		 tmp && tmp[0] ? tmp : "/tmp");
+	if (!tmp || !tmp[0])
+		tmp = "/tmp";
+	remove_stale_trees(tmp);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ksymsd-fuzz-device.%d.XXXXXX", tmp, (int)getpid());
 	if (!mkdtemp(tmpdir))
 		die(tmpdir);
 	atexit(cleanup);
