@@ -114,6 +114,12 @@ static int check_model(struct image *img, struct ks_error *err)
 	return 0;
 }
 
+/* Does the region reach past 4 GiB? It may end exactly there. */
+static bool region_past_4g(const struct ks_region *rg)
+{
+	return rg->addr > UINT32_MAX || rg->size > ((uint64_t)UINT32_MAX + 1) - rg->addr;
+}
+
 /* .shstrtab (a dwelf_strtab too, it is small) and the section of each region. */
 static int build_shstrtab(struct image *img, struct ks_error *err)
 {
@@ -139,6 +145,14 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto out;
 			}
 			len += strlen(m->owners[o].name) + strlen(m->owners[o].regions[r].name) + 2;
+			/* The regions come from what the kernel reports, like the
+			 * symbols: they too must fit the class. */
+			if (!img->is64 && region_past_4g(&m->owners[o].regions[r])) {
+				ret = ks_error_set(err, EOVERFLOW, "elfimage: %s: region %s past "
+						   "a 32-bit address space", m->owners[o].name,
+						   m->owners[o].regions[r].name);
+				goto out;
+			}
 		}
 	img->secnames = p = malloc(len);
 	if (!p)

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,14 +39,20 @@ struct counts {
 	char first_error[200];
 };
 
-static void fail(struct counts *c, bool invalid, const char *fmt, const char *what)
+__attribute__((format(printf, 3, 4)))
+static void fail(struct counts *c, bool invalid, const char *fmt, ...)
 {
+	va_list ap;
+
 	if (invalid)
 		c->invalid++;
 	else
 		c->errors++;
-	if (!c->first_error[0])
-		snprintf(c->first_error, sizeof(c->first_error), fmt, what);
+	if (!c->first_error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(c->first_error, sizeof(c->first_error), fmt, ap);
+		va_end(ap);
+	}
 }
 
 /* The owner a section belongs to: "mod" of "mod:.text", "" for the kernel's. */
@@ -173,8 +180,11 @@ static void one_open(const char *dev, struct counts *c, char **buf, size_t *cap)
 		fail(c, true, "image: %s", why);
 		goto out;
 	}
-	if (ioctl(fd, KIOCGVALUE, &gv) < 0 || gv.kv_value != schedule)
-		fail(c, true, "KIOCGVALUE(schedule): %s", "disagrees with the image");
+	if (ioctl(fd, KIOCGVALUE, &gv) < 0)
+		fail(c, true, "KIOCGVALUE(schedule): %s", strerror(errno));
+	else if (gv.kv_value != schedule)
+		fail(c, true, "KIOCGVALUE(schedule): %#llx, the image says %#llx",
+		     (unsigned long long)gv.kv_value, (unsigned long long)schedule);
 out:
 	close(fd);
 }
