@@ -215,7 +215,7 @@ int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 		pthread_mutex_unlock(&dev->lock);
 		/* The errnos a client can act on pass through; the rest are
 		 * our trouble (bad input files, I/O) and look like it. */
-		if (ret != -EPERM && ret != -ENXIO && ret != -ENOMEM)
+		if (ret != -EPERM && ret != -ENOMEM)
 			ret = -EIO;
 		goto fail;
 	}

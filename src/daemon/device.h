@@ -47,7 +47,6 @@ int ks_device_prime(struct ks_device *dev, struct ks_error *err);
  *            <root>'s sysctls), or the snapshot read only zero addresses
  *   -EBUSY   the caller's process (tgid) already has the device open
  *   -ENOMEM  max_opens or max_memory reached, or out of memory
- *   -ENXIO   the module set kept changing while the snapshot was taken
  *   -EIO     anything else (err says what; log it)
  */
 int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,

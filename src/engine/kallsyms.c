@@ -102,12 +102,13 @@ static int parse_line(const char **pp, const char *end, size_t lineno, struct ks
 	return 0;
 }
 
-/* Room for one more symbol. */
-static int grow(struct ks_kallsyms *ks)
+/* Room for one more symbol; seen: the bytes of text there are so far. */
+static int grow(struct ks_kallsyms *ks, size_t seen)
 {
-	/* A kallsyms line is rarely under 24 bytes: a distribution kernel's
-	 * text fits the first allocation. */
-	size_t cap = ks->cap ? ks->cap * 2 : (8u << 20) / 24;
+	/* A kallsyms line is rarely under 24 bytes: a whole text fits the
+	 * first allocation, and one that is still arriving doubles it a few
+	 * times (a large block grows in place: mremap). */
+	size_t cap = ks->cap ? ks->cap * 2 : seen / 24 + 64;
 	struct ks_rawsym *grown;
 
 	if (ks->n_syms < ks->cap)
@@ -143,7 +144,7 @@ int ks_kallsyms_parse_more(struct ks_kallsyms *ks, const char *text, size_t avai
 	}
 	while (p < end) {
 		ks->lineno++;
-		if (grow(ks) < 0) {
+		if (grow(ks, avail) < 0) {
 			r = ks_error_set(err, ENOMEM, "out of memory");
 			goto fail;
 		}

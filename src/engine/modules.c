@@ -24,16 +24,19 @@
 #include "modsections.h"
 #include "shared/fdio.h"
 
+void ks_module_release(struct ks_module *m)
+{
+	for (size_t j = 0; j < m->n_sections; j++)
+		free(m->sections[j].name);
+	free(m->sections);
+	free(m->name);
+	memset(m, 0, sizeof(*m));
+}
+
 void ks_modlist_release(struct ks_modlist *list)
 {
-	for (size_t i = 0; i < list->n; i++) {
-		struct ks_module *m = &list->mods[i];
-
-		for (size_t j = 0; j < m->n_sections; j++)
-			free(m->sections[j].name);
-		free(m->sections);
-		free(m->name);
-	}
+	for (size_t i = 0; i < list->n; i++)
+		ks_module_release(&list->mods[i]);
 	free(list->mods);
 	list->mods = NULL;
 	list->n = 0;

@@ -58,4 +58,5 @@ bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b)
 
 const struct ks_module *ks_modlist_find(const struct ks_modlist *list, const char *name);
 
+void ks_module_release(struct ks_module *m);
 void ks_modlist_release(struct ks_modlist *list);

@@ -3,11 +3,13 @@
  * A snapshot: read the kernel's symbols and modules, build the model, write
  * the ELF image into a memfd and seal it.
  *
- * Consistency: modules load and unload while we read. proc/modules is read
- * before kallsyms and again after the sections; if the set (names, bases,
- * sizes) moved, or a module vanished in between, the snapshot is taken
- * again. After a few tries we give up with ENXIO, as FreeBSD's ksyms does
- * when the linker's state keeps changing.
+ * Consistency: modules load and unload while we read, and under steady
+ * churn some always do. proc/modules is read before kallsyms and again
+ * after the sections; a module that both list alike (name, base, size) and
+ * whose sections were read whole is in the snapshot, and one that came or
+ * went meanwhile is left out, with its kallsyms lines. So every module in
+ * an image is complete, and every one that was loaded before the snapshot
+ * began and held still through it is there.
  *
  * Reuse: an image is a pure function of its inputs (the kallsyms text, the
  * module sections, the target). snapshot_try() reads the inputs, and one
@@ -33,8 +35,6 @@
 #include "modules.h"
 #include "shared/log.h"
 #include "text.h"
-
-#define KS_DEFAULT_TRIES 5
 
 #define KS_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
@@ -228,28 +228,77 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Did the module set hold still while it was read? If not, err says how
- * it moved. */
-static bool modules_consistent(const struct ks_modlist *before, const struct ks_modlist *mods,
-			       const struct ks_modlist *after, struct ks_error *err)
+/* Is m listed alike (same base and size) in list? */
+static bool listed_alike(const struct ks_modlist *list, const struct ks_module *m)
 {
-	if (!ks_modlist_same_set(before, mods) || !ks_modlist_same_set(mods, after)) {
-		ks_error_set(err, EAGAIN, "proc/modules changed while the snapshot was read");
-		return false;
-	}
+	const struct ks_module *l = ks_modlist_find(list, m->name);
+
+	return l && l->base == m->base && l->size == m->size;
+}
+
+/* Keep the modules that held still through the read (see the top). */
+static void keep_stable_modules(struct ks_modlist *mods, const struct ks_modlist *before,
+				const struct ks_modlist *after)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < mods->n; i++) {
-		if (mods->mods[i].gone) {
-			ks_error_set(err, EAGAIN, "module %s %s while its sections were read",
-				     mods->mods[i].name,
-				     mods->mods[i].live ? "went away" : "was loading or unloading");
-			return false;
+		struct ks_module *m = &mods->mods[i];
+
+		if (!m->gone && listed_alike(before, m) && listed_alike(after, m)) {
+			mods->mods[n++] = *m;
+			continue;
 		}
+		ks_debug("module %s changed while the snapshot was read: left out", m->name);
+		ks_module_release(m);
 	}
-	return true;
+	mods->n = n;
+}
+
+/* kallsyms' tags that are no module: BPF, ftrace and kprobe pages. */
+static bool is_pseudo_module(const char *tag, size_t len)
+{
+	return (len == 3 && !memcmp(tag, "bpf", 3)) ||
+	       (len > 11 && !memcmp(tag, "__builtin__", 11));
+}
+
+/*
+ * Drop the kallsyms lines of modules the snapshot leaves out, and of any
+ * that proc/modules never showed (loaded and gone between its reads): keep
+ * the kernel's, the kept modules' and the pseudo-modules'.
+ */
+static void keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
+{
+	const struct ks_rawsym *prev = NULL;
+	bool keep_prev = true;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ks->n_syms; i++) {
+		const struct ks_rawsym *s = &ks->syms[i];
+		bool keep = true;
+
+		if (s->module) {
+			/* A module's lines come in a run: decide once per run. */
+			if (prev && prev->module_len == s->module_len &&
+			    !memcmp(prev->module, s->module, s->module_len)) {
+				keep = keep_prev;
+			} else {
+				keep = is_pseudo_module(s->module, s->module_len);
+				for (size_t k = 0; !keep && k < mods->n; k++)
+					keep = !strncmp(mods->mods[k].name, s->module, s->module_len) &&
+					       !mods->mods[k].name[s->module_len];
+			}
+			prev = s;
+			keep_prev = keep;
+		}
+		if (keep)
+			ks->syms[n++] = *s;
+	}
+	ks->n_syms = n;
 }
 
 /* The image of a parsed kallsyms and the modules, in a sealed memfd. */
-static int snapshot_build(const struct ks_kallsyms *ks, const struct ks_modlist *mods,
+static int snapshot_build(struct ks_kallsyms *ks, const struct ks_modlist *mods,
 			  const struct ks_target *target, struct ks_snapshot **out,
 			  struct ks_error *err)
 {
@@ -257,6 +306,7 @@ static int snapshot_build(const struct ks_kallsyms *ks, const struct ks_modlist 
 	size_t size;
 	int fd = -1, r;
 
+	keep_lines_of(ks, mods);
 	r = ks_model_build(&model, ks, mods, target, err);
 	if (r < 0)
 		goto out;
@@ -349,10 +399,10 @@ static int collect_kallsyms(struct ks_text_read *rd, const struct ks_text *cache
 	return r;
 }
 
-/* One attempt. Returns -EAGAIN when the module set moved underneath. */
-static int snapshot_try(const struct ks_root *root, const struct ks_target *target,
-			struct ks_snapshot_cache *cache, struct ks_snapshot **out,
-			struct ks_error *err)
+/* Read the kernel, and share the cached image or build one. */
+static int snapshot_take(const struct ks_root *root, const struct ks_target *target,
+			 struct ks_snapshot_cache *cache, struct ks_snapshot **out,
+			 struct ks_error *err)
 {
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
 	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
@@ -394,10 +444,7 @@ static int snapshot_try(const struct ks_root *root, const struct ks_target *targ
 	r = ks_modlist_read_set(&after, root, err);
 	if (r < 0)
 		goto out;
-	if (!modules_consistent(&before, &mods, &after, err)) {
-		r = -EAGAIN;
-		goto out;
-	}
+	keep_stable_modules(&mods, &before, &after);
 	if (!cache) {
 		r = snapshot_build(&ks, &mods, target, out, err);
 		goto out;
@@ -418,30 +465,19 @@ out:
 	return r;
 }
 
-int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
+int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **out,
 		     struct ks_error *err)
 {
 	const struct ks_root *root = opts->root;
-	unsigned tries = opts->max_tries ? opts->max_tries : KS_DEFAULT_TRIES;
-	struct ks_error why = { 0 };
+	struct ks_snapshot_cache *cache = opts->cache;
 	struct ks_target target;
 	int r;
 
-	*snap = NULL;
+	*out = NULL;
 	r = target_for_root(root, &target, err);
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < tries; i++) {
-		r = snapshot_try(root, &target, opts->cache, snap, &why);
-		if (r != -EAGAIN) {
-			if (r < 0 && err)
-				*err = why;
-			return r;
-		}
-		ks_debug("%s: retrying (%u/%u)", why.msg, i + 1, tries);
-	}
-	return ks_error_set(err, ENXIO, "the module set kept changing: no consistent snapshot "
-			    "after %u tries (last: %s)", tries, why.msg);
+	return snapshot_take(root, &target, cache, out, err);
 }
 
 struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s)

@@ -30,14 +30,14 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 
 struct ks_snapshot_opts {
 	const struct ks_root *root;	/* the running system, or a fixture tree */
-	unsigned max_tries;	/* rebuilds when the module set moves; 0 = default (5) */
 	struct ks_snapshot_cache *cache;	/* NULL: always build */
 };
 
 /*
- * Take a consistent snapshot. Errors (negative errno):
+ * Take a consistent snapshot: the kernel, each module that held still while
+ * it was read (one that came or went meanwhile is left out whole) and the
+ * pseudo-modules. Errors (negative errno):
  *   -EPERM   every address read as zero (kptr_restrict / no CAP_SYSLOG)
- *   -ENXIO   the module set kept changing for max_tries attempts
  *   -ENOMEM  out of memory
  *   -EINVAL  malformed input (err names the file and line)
  *   other    I/O errors reading the kernel's files

@@ -37,6 +37,7 @@ struct counts {
 	unsigned long opens, images, enxio, errors, invalid, module_abs;
 	unsigned long long bytes;
 	char first_error[200];
+	char abs_example[200];	/* the first module symbol with no section */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -64,7 +65,8 @@ static size_t owner_len(const char *secname)
 }
 
 /* Check an image; 0 if valid, else a reason. */
-static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsigned long *mod_abs)
+static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsigned long *mod_abs,
+			       char *abs_example, size_t example_size)
 {
 	Elf *e = elf_memory(buf, size);
 	size_t shnum, shstrndx;
@@ -104,8 +106,10 @@ static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsig
 		if (s.st_shndx == SHN_ABS) {
 			/* A module's local with no section of its module. */
 			if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner && strcmp(owner, "vmlinux") &&
-			    owner[0] != '[' && s.st_value >= 0xffff000000000000ull)
-				(*mod_abs)++;
+			    owner[0] != '[' && s.st_value >= 0xffff000000000000ull &&
+			    !(*mod_abs)++ && !abs_example[0])
+				snprintf(abs_example, example_size, "%s %s %#llx", owner, name,
+					 (unsigned long long)s.st_value);
 			continue;
 		}
 		if (s.st_shndx == SHN_UNDEF || s.st_shndx >= shnum ||
@@ -174,7 +178,7 @@ static void one_open(const char *dev, struct counts *c, char **buf, size_t *cap)
 	}
 	c->images++;
 	c->bytes += size;
-	why = check_image(*buf, size, &schedule, &mod_abs);
+	why = check_image(*buf, size, &schedule, &mod_abs, c->abs_example, sizeof(c->abs_example));
 	c->module_abs += mod_abs;
 	if (why) {
 		fail(c, true, "image: %s", why);
@@ -238,6 +242,8 @@ int main(int argc, char **argv)
 		total.bytes += c.bytes;
 		if (c.first_error[0])
 			printf("error: client %d: %s\n", i, c.first_error);
+		if (c.abs_example[0])
+			printf("module symbol without a section: client %d: %s\n", i, c.abs_example);
 	}
 	while (wait(NULL) > 0)
 		;
