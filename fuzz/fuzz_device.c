@@ -36,6 +36,7 @@
 
 #include "daemon/device.h"
 #include "engine/snapshot.h"
+#include "fuzzinput.h"
 
 #ifndef KS_FIXTURES
 #define KS_FIXTURES "tests/fixtures"
@@ -43,52 +44,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__,	\
-				__LINE__, #cond);					\
-			abort();						\
-		}								\
-	} while (0)
-
-/* ---- the input ---- */
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* Past the end every byte reads 0, so a truncated input still decodes. */
-static uint8_t u8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-	uint16_t v = u8(in);
-
-	return (uint16_t)(v | u8(in) << 8);
-}
-
-static uint32_t u32(struct input *in)
-{
-	uint32_t v = u16(in);
-
-	return v | (uint32_t)u16(in) << 16;
-}
-
-static uint64_t u64(struct input *in)
-{
-	uint64_t v = u32(in);
-
-	return v | (uint64_t)u32(in) << 32;
-}
 
 /* ---- the trees and the reference image (once, at start) ---- */
 

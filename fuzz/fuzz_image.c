@@ -34,47 +34,9 @@
 #include "engine/model.h"
 #include "engine/modules.h"
 #include "shared/symindex.h"
+#include "fuzzinput.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__,	\
-				__LINE__, #cond);					\
-			abort();						\
-		}								\
-	} while (0)
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* Past the end every byte reads 0, so a truncated input still decodes. */
-static uint8_t u8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-	uint16_t v = u8(in);
-
-	return (uint16_t)(v | u8(in) << 8);
-}
-
-static uint64_t u64(struct input *in)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)u8(in) << (8 * i);
-	return v;
-}
 
 /* ---- a growing text ---- */
 
