@@ -62,9 +62,10 @@ static bool parse_u64(const char *s, int base, uint64_t *v)
 {
 	char *end;
 
-	if (!isxdigit((unsigned char)s[base == 16 ? 2 : 0]))
-		return false;
+	/* The prefix first: a field may be one byte long. */
 	if (base == 16 && (s[0] != '0' || s[1] != 'x'))
+		return false;
+	if (!isxdigit((unsigned char)s[base == 16 ? 2 : 0]))
 		return false;
 	errno = 0;
 	*v = strtoull(s, &end, base);

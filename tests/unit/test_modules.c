@@ -163,6 +163,28 @@ static void test_malformed_inputs(void **state)
 	free(dir);
 }
 
+/* Malformed numbers, down to one-byte fields (fuzz_modules found an
+ * address field shorter than its "0x" prefix read past its end). */
+static void test_malformed_numbers(void **state)
+{
+	static const char *const bad[] = {
+		"m 4096 0 - Live '\n", "m 4096 0 - Live 0\n", "m 4096 0 - Live 0x\n",
+		"m 4096 0 - Live 0xzz\n", "m -1 0 - Live 0xffffffffc0000000\n",
+		"m 4k 0 - Live 0xffffffffc0000000\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[80];
+		struct ks_modlist l;
+		struct ks_error err = { 0 };
+
+		snprintf(text, sizeof(text), "%s", bad[i]);
+		assert_int_equal(ks_modlist_parse(&l, text, strlen(text), &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "line 1: malformed size or address"));
+	}
+}
+
 /* A name is a directory under sys/module: nothing that could leave it. */
 static void test_module_name_is_a_name(void **state)
 {
@@ -329,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_no_modules_file),
 		cmocka_unit_test(test_vanished_module_is_gone_not_error),
 		cmocka_unit_test(test_malformed_inputs),
+		cmocka_unit_test(test_malformed_numbers),
 		cmocka_unit_test(test_module_name_is_a_name),
 		cmocka_unit_test(test_module_without_sections),
 		cmocka_unit_test(test_limits),
