@@ -297,8 +297,61 @@ static void keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
 	ks->n_syms = n;
 }
 
+/*
+ * A module can be unloaded and loaded again at the same address between
+ * the reads, and then proc/modules lists it alike before and after while
+ * its kallsyms lines and its sections come from different loads: a symbol
+ * of it lands in its address range but in none of its sections. Mark such
+ * a module gone; says whether there was one.
+ */
+static bool mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods)
+{
+	bool torn_any = false;
+
+	for (size_t o = 1; o <= mods->n && o < model->n_owners; o++) {
+		const struct ks_owner *ow = &model->owners[o];
+		struct ks_module *mod = &mods->mods[o - 1];
+
+		uint64_t low;
+
+		if (ow->kind != KS_OWNER_MODULE || !mod->n_sections)
+			continue;
+		/* Below the module's memory: a per-CPU offset, not a tear. */
+		low = mod->sections[0].addr;
+		if (mod->base && mod->base < low)
+			low = mod->base;
+		for (size_t i = ow->first_sym; i < ow->first_sym + ow->n_syms; i++) {
+			const struct ks_sym *sym = &model->syms[i];
+
+			if (sym->region == KS_REGION_ABS && !ks_letter_is_abs(sym->letter) &&
+			    sym->addr >= low) {
+				ks_debug("module %s: %.*s in none of its sections: left out",
+					 mod->name, (int)sym->name_len, sym->name);
+				mod->gone = true;
+				torn_any = true;
+				break;
+			}
+		}
+	}
+	return torn_any;
+}
+
+/* Release the modules marked gone. */
+static void drop_gone_modules(struct ks_modlist *mods)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < mods->n; i++) {
+		if (mods->mods[i].gone)
+			ks_module_release(&mods->mods[i]);
+		else
+			mods->mods[n++] = mods->mods[i];
+	}
+	mods->n = n;
+}
+
 /* The image of a parsed kallsyms and the modules, in a sealed memfd. */
-static int snapshot_build(struct ks_kallsyms *ks, const struct ks_modlist *mods,
+static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
 			  const struct ks_target *target, struct ks_snapshot **out,
 			  struct ks_error *err)
 {
@@ -308,6 +361,12 @@ static int snapshot_build(struct ks_kallsyms *ks, const struct ks_modlist *mods,
 
 	keep_lines_of(ks, mods);
 	r = ks_model_build(&model, ks, mods, target, err);
+	if (r == 0 && mark_torn_modules(&model, mods)) {
+		ks_model_release(&model);
+		drop_gone_modules(mods);
+		keep_lines_of(ks, mods);
+		r = ks_model_build(&model, ks, mods, target, err);
+	}
 	if (r < 0)
 		goto out;
 	fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);

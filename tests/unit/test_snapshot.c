@@ -390,6 +390,40 @@ static void test_vanishing_module_left_out(void **state)
 	free(dir);
 }
 
+/* A module reloaded at the same address between the reads: its kallsyms
+ * lines and sections disagree (a symbol of it in its range but in none of
+ * its sections). It is left out whole; its neighbour stays. */
+static void test_torn_module_left_out(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_error err = { 0 };
+	struct ks_snapshot *s;
+	int r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffffc0002000 t ok_fn\t[torn]\n"
+					  "ffffffffc0001000 t stale_fn\t[torn]\n"
+					  "ffffffffc0010000 t fine_fn\t[fine]\n"
+					  "0000000000000010 d pcpu_var\t[fine]\n"), 0);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "fine 16384 0 - Live 0xffffffffc0010000\n"
+					  "torn 16384 0 - Live 0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/torn/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0002000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/fine/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0010000\n"), 0);
+	s = take(dir, &err, &r);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	/* _stext, and fine's two (its per-CPU variable is no sign of tearing). */
+	assert_int_equal(ks_snapshot_n_syms(s), 3);
+	ks_snapshot_unref(s);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* A live module without a sections directory is a module without sections,
  * not a module left out. */
 static void test_module_without_sections(void **state)
@@ -666,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_bad_kallsyms_line),
 		cmocka_unit_test(test_vanishing_module_left_out),
 		cmocka_unit_test(test_module_without_sections),
+		cmocka_unit_test(test_torn_module_left_out),
 		cmocka_unit_test(test_module_load_mid_snapshot),
 		cmocka_unit_test(test_module_set_never_settles),
 		cmocka_unit_test(test_cache),
