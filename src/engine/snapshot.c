@@ -11,10 +11,13 @@
  * an image is complete, and every one that was loaded before the snapshot
  * began and held still through it is there.
  *
+ * A module whose kallsyms lines and sections disagree (reloaded at the same
+ * address between the reads) is left out as well.
+ *
  * Reuse: an image is a pure function of its inputs (the kallsyms text, the
- * module sections, the target). snapshot_try() reads the inputs, and one
- * function, cache_lookup(), decides whether they are those of the cached
- * image; only if not is anything parsed or built.
+ * module sections, the target). snapshot_take() reads the inputs, and one
+ * function, cache_reuse(), decides whether they are those of the cached
+ * image; only if not is anything parsed or built, one build at a time.
  */
 #include "snapshot.h"
 
