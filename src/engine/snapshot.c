@@ -303,9 +303,10 @@ static void keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
 /*
  * A module can be unloaded and loaded again at the same address between
  * the reads, and then proc/modules lists it alike before and after while
- * its kallsyms lines and its sections come from different loads: a symbol
- * of it lands in its address range but in none of its sections. Mark such
- * a module gone; says whether there was one.
+ * its kallsyms lines and its sections come from different loads (or its
+ * sections directory is not there yet): a symbol of it lands in its
+ * address range but in none of its sections. Mark such a module gone; says
+ * whether there was one.
  */
 static bool mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods)
 {
@@ -317,10 +318,12 @@ static bool mark_torn_modules(const struct ks_model *model, struct ks_modlist *m
 
 		uint64_t low;
 
-		if (ow->kind != KS_OWNER_MODULE || !mod->n_sections)
+		if (ow->kind != KS_OWNER_MODULE)
 			continue;
-		/* Below the module's memory: a per-CPU offset, not a tear. */
-		low = mod->sections[0].addr;
+		/* Below the module's memory: a per-CPU offset, not a tear. A
+		 * module without sections (its directory not there yet while
+		 * it loads again) has none of its symbols in a section. */
+		low = mod->n_sections ? mod->sections[0].addr : UINT64_MAX;
 		if (mod->base && mod->base < low)
 			low = mod->base;
 		for (size_t i = ow->first_sym; i < ow->first_sym + ow->n_syms; i++) {
