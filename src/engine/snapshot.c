@@ -310,22 +310,25 @@ static void keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
  */
 static bool mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods)
 {
+	uint64_t low = UINT64_MAX;
 	bool torn_any = false;
 
+	/* Per-CPU offsets lie below every address the kernel and its modules
+	 * occupy; a torn module's symbol lies among them. */
+	if (model->n_owners && model->owners[0].n_regions)
+		low = model->owners[0].regions[0].addr;
+	for (size_t i = 0; i < mods->n; i++) {
+		if (mods->mods[i].base && mods->mods[i].base < low)
+			low = mods->mods[i].base;
+		if (mods->mods[i].n_sections && mods->mods[i].sections[0].addr < low)
+			low = mods->mods[i].sections[0].addr;
+	}
 	for (size_t o = 1; o <= mods->n && o < model->n_owners; o++) {
 		const struct ks_owner *ow = &model->owners[o];
 		struct ks_module *mod = &mods->mods[o - 1];
 
-		uint64_t low;
-
 		if (ow->kind != KS_OWNER_MODULE)
 			continue;
-		/* Below the module's memory: a per-CPU offset, not a tear. A
-		 * module without sections (its directory not there yet while
-		 * it loads again) has none of its symbols in a section. */
-		low = mod->n_sections ? mod->sections[0].addr : UINT64_MAX;
-		if (mod->base && mod->base < low)
-			low = mod->base;
 		for (size_t i = ow->first_sym; i < ow->first_sym + ow->n_syms; i++) {
 			const struct ks_sym *sym = &model->syms[i];
 

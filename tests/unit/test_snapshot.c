@@ -406,10 +406,17 @@ static void test_torn_module_left_out(void **state)
 					  "ffffffffc0002000 t ok_fn\t[torn]\n"
 					  "ffffffffc0001000 t stale_fn\t[torn]\n"
 					  "ffffffffc0010000 t fine_fn\t[fine]\n"
-					  "0000000000000010 d pcpu_var\t[fine]\n"), 0);
+					  "0000000000000010 d pcpu_var\t[fine]\n"
+					  "ffffffffc0020800 t old_init\t[torn2]\n"
+					  "ffffffffc0030000 t new_fn\t[torn2]\n"), 0);
 	snprintf(path, sizeof(path), "%s/proc/modules", dir);
-	assert_int_equal(write_file(path, "fine 16384 0 - Live 0xffffffffc0010000\n"
+	/* torn2's old init text lies below its new base (another load's
+	 * layout), among the other modules. */
+	assert_int_equal(write_file(path, "torn2 16384 0 - Live 0xffffffffc0030000\n"
+					  "fine 16384 0 - Live 0xffffffffc0010000\n"
 					  "torn 16384 0 - Live 0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/torn2/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0030000\n"), 0);
 	snprintf(path, sizeof(path), "%s/sys/module/torn/sections/.text", dir);
 	assert_int_equal(write_file(path, "0xffffffffc0002000\n"), 0);
 	snprintf(path, sizeof(path), "%s/sys/module/fine/sections/.text", dir);
