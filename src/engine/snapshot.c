@@ -441,8 +441,8 @@ out:
  * text is byte for byte the cached one's, nothing is parsed (an unchanged
  * kernel then costs its reading and no more); from the first difference,
  * or with no cache, what has arrived is parsed while the rest is read.
- * *same says whether it matched to the end. After a parse error the rest
- * is only waited for.
+ * *same says whether it matched to the end. A parse error ends it at once:
+ * the caller abandons the rest of the read.
  */
 static int collect_kallsyms(struct ks_text_read *rd, const struct ks_text *cached,
 			    struct ks_kallsyms *ks, bool *same, struct ks_error *err)
@@ -460,8 +460,10 @@ static int collect_kallsyms(struct ks_text_read *rd, const struct ks_text *cache
 			*same = avail <= cached->len &&
 				memcmp(data + seen, cached->data + seen, avail - seen) == 0 &&
 				(!done || avail == cached->len);
-		if (!*same && r == 0)
+		if (!*same)
 			r = ks_kallsyms_parse_more(ks, data, avail, done, err);
+		if (r < 0)
+			break;
 		seen = avail;
 	}
 	return r;
