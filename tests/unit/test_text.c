@@ -174,6 +174,32 @@ static void test_read_all_limit(void **state)
 	assert_non_null(strstr(err.msg, "larger than the limit of 100000 bytes"));
 }
 
+/* A file over the limit is refused with EFBIG naming the limit (a sparse
+ * file: nothing is written; its size is checked before it is read). */
+static void test_text_too_big(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_root root;
+	struct ks_text text;
+	struct ks_error err = { 0 };
+	int fd;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/kallsyms", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)KS_TEXT_MAX), 0);
+	close(fd);
+	open_root(&root, dir);
+	assert_int_equal(ks_text_read(&root, "kallsyms", &text, &err), -EFBIG);
+	assert_null(text.data);
+	assert_non_null(strstr(err.msg, "kallsyms: larger than the limit of 256 MiB"));
+	ks_root_close(&root);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Only regular files: a FIFO (which would block), a device (/dev/zero
  * never ends) or a directory in a file's place is refused by name. */
 static void test_only_regular_files(void **state)
@@ -270,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_read_all_grows),
 		cmocka_unit_test(test_read_all_limit),
 		cmocka_unit_test(test_only_regular_files),
+		cmocka_unit_test(test_text_too_big),
 		cmocka_unit_test(test_text_read_in_background),
 		cmocka_unit_test(test_text_read_abandon),
 	};
