@@ -88,6 +88,17 @@ static int count_event(const struct ks_kevent *ev, void *data)
 	return 0;
 }
 
+/* Under drain_lock: n more events were taken in. */
+static void count_events(struct ks_table *t, uint64_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->events += n;
+	t->stats.events += n;
+	pthread_mutex_unlock(&t->lock);
+}
+
 /* Take in everything the kernel has queued; count it before anyone can see
  * the sources empty. */
 static void table_drain(struct ks_table *t)
@@ -105,12 +116,17 @@ static void table_drain(struct ks_table *t)
 		ks_debug("table: draining the kernel's events: %s", err.msg);
 		n++;
 	}
-	if (n) {
-		pthread_mutex_lock(&t->lock);
-		t->events += n;
-		t->stats.events += n;
-		pthread_mutex_unlock(&t->lock);
-	}
+	count_events(t, n);
+	pthread_mutex_unlock(&t->drain_lock);
+}
+
+void ks_table_announce(struct ks_table *t, const struct ks_kevent *ev)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&t->drain_lock);
+	count_event(ev, &n);
+	count_events(t, n);
 	pthread_mutex_unlock(&t->drain_lock);
 }
 
@@ -257,8 +273,9 @@ int ks_table_new(const struct ks_table_opts *opts, struct ks_table **out, struct
 		return ks_error_set(err, ENOMEM, "out of memory");
 	}
 	/* Only the running kernel announces its changes; a fixture tree is
-	 * read at every open. */
-	if (opts->sources && t->root->live) {
+	 * read at every open, unless replayed. */
+	t->watching = opts->replay;
+	if (opts->sources && t->root->live && !opts->replay) {
 		r = ks_kevents_open(opts->sources, &t->kev, err);
 		if (r < 0) {
 			ks_table_free(t);
@@ -277,6 +294,8 @@ unsigned int ks_table_sources(const struct ks_table *t)
 
 const char *ks_table_unavailable(const struct ks_table *t, unsigned int source)
 {
+	if (t->watching && !t->kev)
+		return "replayed";
 	if (!t->kev)
 		return t->root->live ? "not asked for" : "--root is not the running system";
 	return ks_kevents_unavailable(t->kev, source);

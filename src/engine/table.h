@@ -36,6 +36,10 @@ struct ks_table;
 struct ks_table_opts {
 	const struct ks_root *root;	/* outlives the table */
 	unsigned int sources;		/* KS_KEVENTS_* to watch; 0: none */
+	/* Open no source: the changes of root come only through
+	 * ks_table_announce(), trusted as if both sources were watched. For
+	 * tests and replaying captures against a tree. */
+	bool replay;
 };
 
 /* Counters, for the log and the benchmarks. */
@@ -74,6 +78,9 @@ int ks_table_start(struct ks_table *t, struct ks_error *err);
 int ks_table_get(struct ks_table *t, struct ks_snapshot **snap, struct ks_error *err);
 
 void ks_table_stats(struct ks_table *t, struct ks_table_stats *st);
+
+/* Take ev as if a drain had just reported it (with opts.replay). */
+void ks_table_announce(struct ks_table *t, const struct ks_kevent *ev);
 
 /* Stops the thread, closes the sources, drops the table. */
 void ks_table_free(struct ks_table *t);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -162,6 +163,204 @@ static void test_fixture_concurrent_opens_share(void **state)
 	ks_root_close(&root);
 }
 
+/* ---- a tree whose changes are announced (replay) ---- */
+
+struct tree {
+	char *dir;
+	struct ks_root root;
+	struct ks_table *t;
+};
+
+static void tree_write(struct tree *tr, const char *rel, const char *text)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", tr->dir, rel);
+	assert_int_equal(write_file(path, "%s", text), 0);
+}
+
+/* The kernel and module moda, at rest; a replaying table over it. */
+static void tree_new(struct tree *tr)
+{
+	struct ks_table_opts opts = { .root = &tr->root, .replay = true };
+	struct ks_error err = { 0 };
+
+	tr->dir = make_tmpdir();
+	tree_write(tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					"ffffffffc0000000 t moda_fn\t[moda]\n");
+	tree_write(tr, "proc/modules", "moda 4096 0 - Live 0xffffffffc0000000\n");
+	tree_write(tr, "sys/module/moda/sections/.text", "0xffffffffc0000000\n");
+	open_root(&tr->root, tr->dir);
+	if (ks_table_new(&opts, &tr->t, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static void tree_free(struct tree *tr)
+{
+	ks_table_free(tr->t);
+	ks_root_close(&tr->root);
+	rm_rf(tr->dir);
+	free(tr->dir);
+}
+
+/* Open, and say whether the snapshot has name and whether it was read. */
+static bool open_has(struct tree *tr, const char *name, bool *read)
+{
+	unsigned long before = stats(tr->t).rereads;
+	struct ks_snapshot *s = get(tr->t);
+	bool has = has_symbol(s, name);
+
+	*read = stats(tr->t).rereads != before;
+	ks_snapshot_unref(s);
+	return has;
+}
+
+/* Announce the uevent datagram in a fixture file. */
+static void announce_uevent(struct ks_table *t, const char *rel)
+{
+	unsigned char buf[KS_UEVENT_MAX];
+	struct ks_uevent ue;
+	struct ks_kevent ev = { .cpu = -1 };
+	FILE *f = fopen(fixture(rel), "rb");
+	size_t len;
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(ks_uevent_parse(buf, len, &ue, NULL), 1);
+	ev.kind = ue.kind == KS_UEVENT_MODULE_ADD ? KS_KEVENT_MODULE_ADD : KS_KEVENT_MODULE_REMOVE;
+	ev.module.name = ue.module;
+	ev.module.seqnum = ue.seqnum;
+	ks_table_announce(t, &ev);
+}
+
+static void test_replay_module_announced(void **state)
+{
+	struct tree tr;
+	bool read;
+
+	(void)state;
+	tree_new(&tr);
+	assert_true(open_has(&tr, "moda_fn", &read) && read);
+	assert_true(open_has(&tr, "moda_fn", &read) && !read);
+	/* dummy loads, unannounced yet: the table holds (nothing is read). */
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+					 "ffffffffc0010000 t dummy_fn\t[dummy]\n");
+	tree_write(&tr, "proc/modules", "dummy 4096 0 - Live 0xffffffffc0010000\n"
+					"moda 4096 0 - Live 0xffffffffc0000000\n");
+	tree_write(&tr, "sys/module/dummy/sections/.text", "0xffffffffc0010000\n");
+	assert_false(open_has(&tr, "dummy_fn", &read));
+	assert_false(read);
+	/* Announced: the next open has it, and the one after is served. */
+	announce_uevent(tr.t, "kevents/uevent/constructed-module-add-dummy.bin");
+	assert_true(open_has(&tr, "dummy_fn", &read) && read);
+	assert_true(open_has(&tr, "dummy_fn", &read) && !read);
+	/* Unloading: the announcement comes while it is still listed. That
+	 * read is right for its moment but not at rest: opens read again
+	 * until it is gone. */
+	tree_write(&tr, "proc/modules", "dummy 4096 0 - Unloading 0xffffffffc0010000\n"
+					"moda 4096 0 - Live 0xffffffffc0000000\n");
+	announce_uevent(tr.t, "kevents/uevent/constructed-module-remove-dummy.bin");
+	open_has(&tr, "dummy_fn", &read);
+	assert_true(read);
+	open_has(&tr, "dummy_fn", &read);
+	assert_true(read);
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n");
+	tree_write(&tr, "proc/modules", "moda 4096 0 - Live 0xffffffffc0000000\n");
+	assert_false(open_has(&tr, "dummy_fn", &read));
+	assert_true(read);
+	assert_false(open_has(&tr, "dummy_fn", &read));
+	assert_false(read);
+	tree_free(&tr);
+}
+
+/* Announced after init, with the init symbols still listed: read at every
+ * open until they leave (which the kernel does not announce). */
+static void test_replay_init_symbols(void **state)
+{
+	struct tree tr;
+	bool read;
+
+	(void)state;
+	tree_new(&tr);
+	open_has(&tr, "moda_fn", &read);
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+					 "ffffffffc0010000 t dummy_fn\t[dummy]\n"
+					 "ffffffffc0100000 t dummy_init\t[dummy]\n");
+	tree_write(&tr, "proc/modules", "dummy 4096 0 - Live 0xffffffffc0010000\n"
+					"moda 4096 0 - Live 0xffffffffc0000000\n");
+	tree_write(&tr, "sys/module/dummy/sections/.text", "0xffffffffc0010000\n");
+	tree_write(&tr, "sys/module/dummy/sections/.init.text", "0xffffffffc0100000\n");
+	announce_uevent(tr.t, "kevents/uevent/constructed-module-add-dummy.bin");
+	assert_true(open_has(&tr, "dummy_init", &read) && read);
+	assert_true(open_has(&tr, "dummy_init", &read) && read);
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+					 "ffffffffc0010000 t dummy_fn\t[dummy]\n");
+	assert_false(open_has(&tr, "dummy_init", &read));
+	assert_true(read);
+	assert_true(open_has(&tr, "dummy_fn", &read) && !read);
+	tree_free(&tr);
+}
+
+/* The first n records of the captured ksymbol stream, announced. */
+static void announce_records(struct ks_table *t, size_t n)
+{
+	static unsigned char buf[65536];
+	struct perf_event_header h;
+	FILE *f = fopen(fixture("kevents/ksymbol/records.bin"), "rb");
+	size_t len, off = 0;
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		struct ks_kevent ev;
+
+		assert_true(off + sizeof(h) <= len);
+		memcpy(&h, buf + off, sizeof(h));
+		assert_int_equal(ks_perf_record_parse(buf + off, h.size, 0, &ev), 1);
+		ks_table_announce(t, &ev);
+		off += h.size;
+	}
+}
+
+static void test_replay_ksymbol_and_lost(void **state)
+{
+	struct ks_kevent lost = { .kind = KS_KEVENT_LOST, .lost.why = KS_LOST_PERF_RECORD };
+	struct tree tr;
+	bool read;
+
+	(void)state;
+	tree_new(&tr);
+	open_has(&tr, "moda_fn", &read);
+	/* The program of the stream's first record. */
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+					 "ffffffffc00219d0 t bpf_prog_037c447e5d155045_k\t[bpf]\n");
+	assert_false(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
+	assert_false(read);
+	announce_records(tr.t, 1);
+	assert_true(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
+	assert_true(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read) && !read);
+	/* Its removal (the stream's second record). */
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
+					 "ffffffffc0000000 t moda_fn\t[moda]\n");
+	announce_records(tr.t, 2);
+	assert_false(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
+	/* Something was lost: read again, whatever it was. */
+	tree_write(&tr, "proc/modules", "");
+	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n");
+	assert_true(open_has(&tr, "moda_fn", &read) && !read);
+	ks_table_announce(tr.t, &lost);
+	assert_false(open_has(&tr, "moda_fn", &read));
+	assert_true(read);
+	tree_free(&tr);
+}
+
 /* ---- this machine's kernel ---- */
 
 /* A table watching this kernel with both sources, primed; or skip. */
@@ -295,6 +494,9 @@ int main(void)
 		cmocka_unit_test(test_fixture_rereads_every_open),
 		cmocka_unit_test(test_fixture_error_every_open),
 		cmocka_unit_test(test_fixture_concurrent_opens_share),
+		cmocka_unit_test(test_replay_module_announced),
+		cmocka_unit_test(test_replay_init_symbols),
+		cmocka_unit_test(test_replay_ksymbol_and_lost),
 		cmocka_unit_test(test_live_unchanged_served_without_read),
 		cmocka_unit_test(test_live_bpf_before_open_is_in_it),
 		cmocka_unit_test(test_live_background_rebuild),
