@@ -15,6 +15,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,8 +583,10 @@ int ks_model_apply_ksyms(struct ks_model *m, const struct ks_kevent *evs, size_t
 		goto out;
 	}
 	r = commit_prepare(&c, &t, m, (size_t)p0, t0);
-	if (r == 0 && c.n_syms > m->n_syms)
-		r = (syms = realloc(m->syms, (c.n_syms + 1) * sizeof(*syms))) ? 0 : -ENOMEM;
+	/* Room for a few more at once: a load after a load should not copy
+	 * the kernel's symbols (as realloc does where it cannot remap). */
+	if (r == 0 && (c.n_syms + 1) * sizeof(*syms) > malloc_usable_size(m->syms))
+		r = (syms = realloc(m->syms, (c.n_syms + 64) * sizeof(*syms))) ? 0 : -ENOMEM;
 	if (r == 0 && (size_t)p0 + c.n_owners > m->n_owners)
 		r = (owners = realloc(m->owners, ((size_t)p0 + c.n_owners) * sizeof(*owners))) ?
 			    0 : -ENOMEM;

@@ -629,7 +629,7 @@ static void test_livetab_churn(void **state)
 	build_edit(&want, "host-6.18/state-a", NULL, NULL,
 		   "ffffffffc0021a08 t " PROG_B "\t[bpf]\n");
 	assert_int_equal(ks_livetab_new(&lt, &got.m, &listing, &err), 0);
-	for (unsigned int i = 0; i < 20000; i++) {
+	for (unsigned int i = 0; i < 5000; i++) {
 		struct ks_kevent ev[2];
 
 		snprintf(name, sizeof(name), "bpf_prog_%016x_churn", i);
