@@ -58,7 +58,9 @@ struct image {
 	char *secnames;		/* region section names, until finalize */
 	uint32_t *secname_off;	/* .shstrtab offset per section */
 	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
-	struct ks_strtab *strtab;	/* .strtab, names by id */
+	const struct ks_strtab *strtab;	/* .strtab, names by id: its pieces, */
+	const char *tail;	/* then these tail_len bytes */
+	size_t tail_len;
 	const uint32_t *name_off;	/* .strtab offset: symbols', then owners' */
 	size_t strtab_size, symsize, phsize;
 	uint64_t shstroff, shoff, symoff, stroff, size;
@@ -251,6 +253,7 @@ static int write_strtab(struct image *img, int fd, struct ks_error *err)
 
 	for (size_t k = 0; (p = ks_strtab_piece(img->strtab, k, &len)); k++)
 		out_write(&o, p, len);
+	out_write(&o, img->tail, img->tail_len);
 	return out_close(&o, img, err);
 }
 
@@ -280,6 +283,9 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 
 		/* The STT_FILE opens the owner's locals, as a linker's does for
 		 * each object file: readers attribute locals by it. */
+		if (img->name_off[m->n_syms + o] >= img->strtab_size)
+			return ks_error_set(err, EINVAL, "elfimage: owner %s: name offset past .strtab",
+					    ow->name);
 		put_sym(out_take(loc, img, img->symsize), img->is64, img->name_off[m->n_syms + o],
 			0, 0, GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
 		for (; s < end; s++) {
@@ -297,6 +303,9 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: bind %u type %u",
 						    ow->name, (int)s->name_len, s->name ?: "",
 						    s->bind, s->type);
+			if (img->name_off[s - m->syms] >= img->strtab_size)
+				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: name offset past .strtab",
+						    ow->name, (int)s->name_len, s->name ?: "");
 			i_loc += local;
 			wide |= s->addr | s->size;
 			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
@@ -504,54 +513,100 @@ static void lay_out(struct image *img)
 	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
 
-int ks_elfimage_write(const struct ks_model *m, int fd, size_t *size, struct ks_error *err)
+/* Everything but .strtab's names, which img has already. */
+static int write_image(struct image *img, int fd, size_t *size, struct ks_error *err)
 {
-	struct image img = { .m = m };
+	int ret;
+
+	img->strtab_size = ks_strtab_size(img->strtab) + img->tail_len;
+	ret = write_strtab(img, fd, err);
+	if (ret < 0)
+		return ret;
+	ret = write_symtab(img, fd, err);
+	if (ret < 0)
+		return ret;
+	img->size = img->stroff + img->strtab_size;
+	if (!img->is64 && img->size > UINT32_MAX)
+		return ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
+	ret = place_regions(img, err);
+	if (ret < 0)
+		return ret;
+	ret = write_headers(img, fd, err);
+	if (ret < 0)
+		return ret;
+	*size = img->size;
+	return 0;
+}
+
+static void image_release(struct image *img, int fd, int ret)
+{
+	if (ret < 0 && img->stroff)
+		(void)!ftruncate(fd, 0);	/* no half image */
+	free(img->sec_region);
+	free(img->secnames);
+	free(img->secname_off);
+	free(img->shstrtab.d_buf);
+	free(img->load);
+	free(img->voff);
+}
+
+/* The checks and the section names, for either kind of write. */
+static int image_prepare(struct image *img, struct ks_error *err)
+{
 	int ret;
 
 	/* Idempotent; libelf refuses to work before it was called once. */
 	elf_version(EV_CURRENT);
-	ret = check_model(&img, err);
+	ret = check_model(img, err);
+	if (ret < 0)
+		return ret;
+	ret = build_shstrtab(img, err);
+	if (ret < 0)
+		return ret;
+	lay_out(img);
+	return 0;
+}
+
+int ks_elfimage_write(const struct ks_model *m, int fd, size_t *size, struct ks_error *err)
+{
+	struct image img = { .m = m };
+	struct ks_strtab *st = NULL;
+	int ret;
+
+	ret = image_prepare(&img, err);
 	if (ret < 0)
 		goto out;
-	ret = build_shstrtab(&img, err);
-	if (ret < 0)
-		goto out;
-	lay_out(&img);
-	ret = ks_strtab_new(&img.strtab, m, NULL, err);
+	ret = ks_strtab_new(&st, m, NULL, err);
 	if (ret < 0) {
 		ks_error_prefix(err, "elfimage");
 		goto out;
 	}
-	img.name_off = ks_strtab_offsets(img.strtab);
-	img.strtab_size = ks_strtab_size(img.strtab);
-	ret = write_strtab(&img, fd, err);
-	if (ret < 0)
-		goto out;
-	ret = write_symtab(&img, fd, err);
-	if (ret < 0)
-		goto out;
-	img.size = img.stroff + img.strtab_size;
-	if (!img.is64 && img.size > UINT32_MAX) {
-		ret = ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
-		goto out;
-	}
-	ret = place_regions(&img, err);
-	if (ret < 0)
-		goto out;
-	ret = write_headers(&img, fd, err);
-	if (ret < 0)
-		goto out;
-	*size = img.size;
+	img.strtab = st;
+	img.name_off = ks_strtab_offsets(st);
+	ret = write_image(&img, fd, size, err);
 out:
-	if (ret < 0 && img.stroff)
-		(void)!ftruncate(fd, 0);	/* no half image */
-	free(img.sec_region);
-	free(img.secnames);
-	free(img.secname_off);
-	free(img.shstrtab.d_buf);
-	ks_strtab_free(img.strtab);
-	free(img.load);
-	free(img.voff);
+	image_release(&img, fd, ret);
+	ks_strtab_free(st);
+	return ret;
+}
+
+int ks_elfimage_write_with(const struct ks_model *m, const struct ks_elfimage_strtab *names,
+			   int fd, size_t *size, struct ks_error *err)
+{
+	struct image img = { .m = m };
+	int ret;
+
+	if (!names->base || !names->off || (names->tail_len && !names->tail))
+		return ks_error_set(err, EINVAL, "elfimage: incomplete string table");
+	ret = image_prepare(&img, err);
+	if (ret < 0)
+		goto out;
+	img.strtab = names->base;
+	img.tail = names->tail;
+	img.tail_len = names->tail_len;
+	img.name_off = names->off;
+	ret = write_image(&img, fd, size, err);
+out:
+	image_release(&img, fd, ret);
 	return ret;
 }

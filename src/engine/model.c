@@ -107,7 +107,7 @@ static int cmp_sym_addr(const void *a, const void *b)
  * o->n_syms pointers. Kernel symbols come sorted by address already; module
  * symbols in symtab order, so sort when needed.
  */
-static void owner_sizes(const struct ks_owner *o, struct ks_sym *syms, struct ks_sym **by_addr)
+void ks_model_owner_sizes(const struct ks_owner *o, struct ks_sym *syms, struct ks_sym **by_addr)
 {
 	size_t n = 0, n_abs, r = 0;
 	bool sorted = true;
@@ -171,6 +171,17 @@ static void owner_sizes(const struct ks_owner *o, struct ks_sym *syms, struct ks
 
 void ks_model_release(struct ks_model *m)
 {
+	/* Only pseudo-modules get symbols announced by the kernel. */
+	for (size_t o = 0; o < m->n_owners && m->n_syms; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		if (ow->kind != KS_OWNER_PSEUDO || ow->first_sym > m->n_syms ||
+		    ow->n_syms > m->n_syms - ow->first_sym)
+			continue;
+		for (size_t i = ow->first_sym; i < ow->first_sym + ow->n_syms; i++)
+			if (m->syms[i].flags & KS_SYM_OWNS_NAME)
+				free((char *)m->syms[i].name);
+	}
 	for (size_t i = 0; i < m->n_owners; i++) {
 		free(m->owners[i].regions);
 		/* A pseudo-module's name is the model's copy of its tag. */
@@ -292,6 +303,7 @@ int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 		s->owner = sym_owner[i];
 		s->region = KS_REGION_ABS;
 		s->letter = raw->type;
+		s->flags = 0;
 		if (ks_letter_to_elf(raw->type, &s->bind, &s->type) < 0) {
 			r = ks_error_set(err, EINVAL, "symbol %.*s: unknown type letter '%c'",
 					 (int)raw->name_len, raw->name, raw->type);
@@ -320,7 +332,7 @@ int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 			r = ks_error_set(err, ENOMEM, "out of memory");
 			goto fail;
 		}
-		owner_sizes(ow, m->syms, scratch);
+		ks_model_owner_sizes(ow, m->syms, scratch);
 	}
 	free(scratch);
 	free(next);

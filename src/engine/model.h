@@ -59,6 +59,13 @@ struct ks_sym {
 	uint8_t bind;		/* STB_LOCAL, STB_GLOBAL, STB_WEAK */
 	uint8_t type;		/* STT_FUNC, STT_OBJECT, STT_NOTYPE */
 	char letter;		/* the kallsyms type letter it came from */
+	uint8_t flags;		/* enum ks_sym_flags */
+};
+
+enum ks_sym_flags {
+	/* name is the model's own copy (malloc'd, freed by ks_model_release):
+	 * a symbol announced by the kernel, not read from kallsyms (dynsyms.h). */
+	KS_SYM_OWNS_NAME = 1u << 0,
 };
 
 /* Where the image claims to come from: the running kernel's ABI. */
@@ -100,4 +107,11 @@ int ks_model_build(struct ks_model *m, const struct ks_kallsyms *ks,
 		   const struct ks_modlist *mods, const struct ks_target *target,
 		   struct ks_error *err);
 
+/* Frees what the model owns (not the kallsyms text nor the module list). */
 void ks_model_release(struct ks_model *m);
+
+/*
+ * Set the region and size of each symbol of owner o (its slice of syms),
+ * from its regions. by_addr is scratch room for o->n_syms pointers.
+ */
+void ks_model_owner_sizes(const struct ks_owner *o, struct ks_sym *syms, struct ks_sym **by_addr);
