@@ -6,7 +6,8 @@
 # announcements: the live table of issue #10).
 #
 #   churn (KSYMSD_LIVE_CHURN_SECONDS, default 30): loops load and unload
-#   dummy, loop and tun and load and close BPF programs with no pause, while
+#   dummy and loop and load and close BPF programs with no pause, and tun
+#   with 2 s between (so that some images hold a module whole), while
 #   3 vm-churn clients open and check every image: valid, every module
 #   symbol in a section of its module, and each of the three modules there
 #   whole or not at all (-x: its symbol count when loaded, from kallsyms).
@@ -71,11 +72,14 @@ for m in dummy loop tun; do
 done
 
 # ---- churn ----------------------------------------------------------------
+# churn MODULE [PAUSE]: load and unload, PAUSE seconds after each.
 churn() {
 	n=0
 	while [ ! -e "$T/stop" ]; do
 		modprobe "$1" 2>/dev/null && n=$((n + 1))
+		[ -n "$2" ] && sleep "$2"
 		rmmod "$1" 2>/dev/null && n=$((n + 1))
+		[ -n "$2" ] && sleep "$2"
 	done
 	echo "$n" >"$T/ops.$1"
 }
@@ -87,9 +91,9 @@ churn_bpf() {
 	echo "$n" >"$T/ops.bpf"
 }
 loops=3
-for m in dummy loop tun; do
-	churn "$m" &
-done
+churn dummy &
+churn loop &
+churn tun 2 &
 if [ $bpf = 1 ]; then
 	churn_bpf &
 	loops=4
