@@ -7,15 +7,24 @@
  * (b) open /dev/ksyms, KIOCGSIZE, read the whole image in 128 KiB reads,
  * close. Prints both medians, their ratio, and the read throughput of (b)
  * (bytes over the time spent in read() alone).
- * Usage: device [-n N] [DEVICE]
+ * Then two figures of what an open costs before any read, each against (a)
+ * measured alongside it:
+ *   -s S: S times, open + KIOCGSIZE + close on an unchanged kernel;
+ *   -b B: B times, a BPF program loaded (a socket filter, bpf(2)), then at
+ *         once open + KIOCGSIZE + close: the first open after a change of
+ *         the dynamic symbols; the program is closed after (a).
+ * Usage: device [-n N] [-s S] [-b B] [DEVICE]   (defaults 11, 20, 10; 0 = skip)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/ksyms.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,19 +50,123 @@ static long drain(int fd, double *ms)
 	return r < 0 ? -1 : total;
 }
 
+/* "r0 = imm; exit" as a socket filter: the kernel adds bpf_prog_<tag>_ksyms_bench
+ * to kallsyms (JIT on). The fd, or -errno. */
+static int bpf_load(int32_t imm)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = imm },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insn_cnt = 2;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t) "GPL";
+	memcpy(attr.prog_name, "ksyms_bench", sizeof("ksyms_bench"));
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Read /proc/kallsyms whole; ms, or -1. */
+static double time_kallsyms(void)
+{
+	double t0 = now_ms(), ignored = 0;
+	int fd = open("/proc/kallsyms", O_RDONLY);
+	long n;
+
+	if (fd < 0)
+		return -1;
+	n = drain(fd, &ignored);
+	close(fd);
+	return n > 0 ? now_ms() - t0 : -1;
+}
+
+/* open + KIOCGSIZE + close; ms, or -1. */
+static double time_open_size(const char *dev)
+{
+	double t0 = now_ms();
+	size_t size = 0;
+	int fd = open(dev, O_RDONLY);
+
+	if (fd < 0 || ioctl(fd, KIOCGSIZE, &size) < 0 || size == 0) {
+		fprintf(stderr, "%s: %s\n", dev, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return now_ms() - t0;
+}
+
+/* The two no-read figures: opens on an unchanged kernel (s times), and the
+ * first open after a BPF load (b times), each against kallsyms. */
+static int bench_open_only(const char *dev, int s, int b)
+{
+	int m = s > b ? s : b;
+	double *t_ks = calloc((size_t)m + 1, sizeof(double));
+	double *t_open = calloc((size_t)m + 1, sizeof(double));
+	int rc = 1;
+
+	if (!t_ks || !t_open)
+		goto out;
+	if (s > 0) {
+		for (int i = 0; i < s; i++)
+			if ((t_open[i] = time_open_size(dev)) < 0 || (t_ks[i] = time_kallsyms()) < 0)
+				goto out;
+		printf("unchanged: open+KIOCGSIZE:     %.2f ms (median of %d; no read)\n",
+		       median(t_open, s), s);
+		printf("unchanged: cat /proc/kallsyms: %.2f ms\n", median(t_ks, s));
+		printf("ratio open-only/kallsyms:      %.3fx\n", median(t_open, s) / median(t_ks, s));
+	}
+	if (b > 0) {
+		int32_t imm = (int32_t)((unsigned)getpid() << 12);
+
+		for (int i = 0; i < b; i++) {
+			int prog = bpf_load(imm + i);
+
+			if (prog < 0) {
+				printf("after a BPF load: skipped, BPF_PROG_LOAD: %s\n", strerror(-prog));
+				rc = 0;
+				goto out;
+			}
+			t_open[i] = time_open_size(dev);
+			t_ks[i] = time_kallsyms();
+			close(prog);
+			if (t_open[i] < 0 || t_ks[i] < 0)
+				goto out;
+		}
+		printf("after a BPF load: open+KIOCGSIZE: %.2f ms (median of %d; first open)\n",
+		       median(t_open, b), b);
+		printf("after a BPF load: cat kallsyms:   %.2f ms\n", median(t_ks, b));
+		printf("ratio first-open/kallsyms:     %.3fx\n", median(t_open, b) / median(t_ks, b));
+	}
+	rc = 0;
+out:
+	free(t_ks);
+	free(t_open);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dev = KSYMS_DEVICE;
 	double *t_cat, *t_dev, *t_read;
 	long image = 0, text = 0;
-	int n = 11, c;
+	int n = 11, s = 20, b = 10, c;
 
-	while ((c = getopt(argc, argv, "n:")) != -1) {
-		if (c != 'n') {
-			fprintf(stderr, "usage: %s [-n N] [DEVICE]\n", argv[0]);
+	while ((c = getopt(argc, argv, "n:s:b:")) != -1) {
+		switch (c) {
+		case 'n': n = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 's': s = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
+		case 'b': b = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
+		default:
+			fprintf(stderr, "usage: %s [-n N] [-s S] [-b B] [DEVICE]\n", argv[0]);
 			return 2;
 		}
-		n = atoi(optarg) > 0 ? atoi(optarg) : 1;
 	}
 	if (optind < argc)
 		dev = argv[optind];
@@ -99,5 +212,5 @@ int main(int argc, char **argv)
 	free(t_cat);
 	free(t_dev);
 	free(t_read);
-	return 0;
+	return bench_open_only(dev, s, b);
 }

@@ -3,7 +3,7 @@
  * vm-churn: clients of /dev/ksyms for the churn test, while modules load and
  * unload underneath at full speed.
  *
- *   vm-churn SECONDS CLIENTS [DEVICE]
+ *   vm-churn [-x MODULE:COUNT]... SECONDS CLIENTS [DEVICE]
  *
  * forks CLIENTS processes that, until SECONDS have passed, each open the
  * device, ask its size (KIOCGSIZE), read the whole image, check it, look
@@ -11,9 +11,15 @@
  * it, its size is what KIOCGSIZE said, every symbol's section exists, the
  * lookup agrees with the image's own "schedule", and every local symbol of a
  * module lies in a section of that module (or is absolute only if its
- * kallsyms letter was 'a'; no module symbol here is). Prints one line
+ * kallsyms letter was 'a'; no module symbol here is). With -x, an image must
+ * also hold MODULE's symbols whole (COUNT of them: what kallsyms lists for it
+ * loaded) or not at all; a local is MODULE's if it follows MODULE's STT_FILE,
+ * another symbol if its section is "MODULE:...". Prints one line
  *
- *   opens N images N enxio N errors N invalid N module-abs N bytes N
+ *   opens N images N enxio N errors N invalid N module-abs N bytes N partial N present N
+ *
+ * (partial: images holding some but not all of a -x module's symbols, also
+ * counted invalid; present: -x modules found whole, over all images)
  *
  * and an "error: ..." line per distinct failure. Exit status 0 unless an
  * image was invalid or an open failed with anything but ENXIO.
@@ -34,7 +40,7 @@
 #include <unistd.h>
 
 struct counts {
-	unsigned long opens, images, enxio, errors, invalid, module_abs;
+	unsigned long opens, images, enxio, errors, invalid, module_abs, partial, present;
 	unsigned long long bytes;
 	char first_error[200];
 	char abs_example[200];	/* the first module symbol with no section */
@@ -54,6 +60,21 @@ static void fail(struct counts *c, bool invalid, const char *fmt, ...)
 		vsnprintf(c->first_error, sizeof(c->first_error), fmt, ap);
 		va_end(ap);
 	}
+}
+
+/* -x: modules whose symbols an image holds all or none of. */
+#define MAX_WATCH 16
+static struct {
+	char name[64];
+	unsigned long want, got;
+} watch[MAX_WATCH];
+static int n_watch;
+
+static void watch_count(const char *owner, size_t len)
+{
+	for (int i = 0; i < n_watch; i++)
+		if (strlen(watch[i].name) == len && !strncmp(watch[i].name, owner, len))
+			watch[i].got++;
 }
 
 /* The owner a section belongs to: "mod" of "mod:.text", "" for the kernel's. */
@@ -76,6 +97,8 @@ static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsig
 	const char *owner = NULL, *why = NULL;
 
 	*schedule = 0;
+	for (int i = 0; i < n_watch; i++)
+		watch[i].got = 0;
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrnum(e, &shnum) < 0 ||
 	    elf_getshdrstrndx(e, &shstrndx) < 0) {
 		why = "not an ELF file";
@@ -103,6 +126,8 @@ static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsig
 		}
 		if (GELF_ST_BIND(s.st_info) == STB_GLOBAL && !strcmp(name, "schedule"))
 			*schedule = s.st_value;
+		if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner)
+			watch_count(owner, strlen(owner));
 		if (s.st_shndx == SHN_ABS) {
 			/* A module's local with no section of its module. */
 			if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner && strcmp(owner, "vmlinux") &&
@@ -118,6 +143,8 @@ static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsig
 			why = "symbol in no section";
 			goto out;
 		}
+		if (GELF_ST_BIND(s.st_info) != STB_LOCAL)
+			watch_count(secname, owner_len(secname));
 		/* Locals follow their owner's STT_FILE: a module's lie in its
 		 * sections, the kernel's in sections without a prefix. */
 		if (GELF_ST_BIND(s.st_info) == STB_LOCAL && owner) {
@@ -132,6 +159,14 @@ static const char *check_image(char *buf, size_t size, uint64_t *schedule, unsig
 	}
 	if (!*schedule)
 		why = "no schedule";
+	for (int i = 0; !why && i < n_watch; i++)
+		if (watch[i].got && watch[i].got != watch[i].want) {
+			static char msg[200];
+
+			snprintf(msg, sizeof(msg), "%.63s: %lu of its %lu symbols", watch[i].name,
+				 watch[i].got, watch[i].want);
+			why = msg;
+		}
 out:
 	elf_end(e);
 	return why;
@@ -181,9 +216,13 @@ static void one_open(const char *dev, struct counts *c, char **buf, size_t *cap)
 	why = check_image(*buf, size, &schedule, &mod_abs, c->abs_example, sizeof(c->abs_example));
 	c->module_abs += mod_abs;
 	if (why) {
+		if (strchr(why, ':'))
+			c->partial++;
 		fail(c, true, "image: %s", why);
 		goto out;
 	}
+	for (int i = 0; i < n_watch; i++)
+		c->present += watch[i].got != 0;
 	if (ioctl(fd, KIOCGVALUE, &gv) < 0)
 		fail(c, true, "KIOCGVALUE(schedule): %s", strerror(errno));
 	else if (gv.kv_value != schedule)
@@ -195,16 +234,31 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *dev = argc > 3 ? argv[3] : "/dev/ksyms";
-	int seconds = argc > 2 ? atoi(argv[1]) : 0, clients = argc > 2 ? atoi(argv[2]) : 0;
+	const char *dev;
+	int seconds, clients, opt;
 	struct counts total = { 0 };
 	int (*pipes)[2];
 	bool bad;
 
-	if (seconds <= 0 || clients <= 0) {
-		fprintf(stderr, "usage: vm-churn SECONDS CLIENTS [DEVICE]\n");
-		return 2;
+	while ((opt = getopt(argc, argv, "x:")) != -1) {
+		char *colon = opt == 'x' ? strrchr(optarg, ':') : NULL, *end;
+
+		if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof(watch[0].name) ||
+		    n_watch == MAX_WATCH)
+			goto usage;
+		watch[n_watch].want = strtoul(colon + 1, &end, 10);
+		if (*end || !watch[n_watch].want)
+			goto usage;
+		memcpy(watch[n_watch].name, optarg, (size_t)(colon - optarg));
+		n_watch++;
 	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	dev = argc > 3 ? argv[3] : "/dev/ksyms";
+	seconds = argc > 2 ? atoi(argv[1]) : 0;
+	clients = argc > 2 ? atoi(argv[2]) : 0;
+	if (seconds <= 0 || clients <= 0)
+		goto usage;
 	elf_version(EV_CURRENT);
 	pipes = calloc((size_t)clients, sizeof(*pipes));
 	for (int i = 0; pipes && i < clients; i++) {
@@ -239,6 +293,8 @@ int main(int argc, char **argv)
 		total.errors += c.errors;
 		total.invalid += c.invalid;
 		total.module_abs += c.module_abs;
+		total.partial += c.partial;
+		total.present += c.present;
 		total.bytes += c.bytes;
 		if (c.first_error[0])
 			printf("error: client %d: %s\n", i, c.first_error);
@@ -247,10 +303,14 @@ int main(int argc, char **argv)
 	}
 	while (wait(NULL) > 0)
 		;
-	printf("opens %lu images %lu enxio %lu errors %lu invalid %lu module-abs %lu bytes %llu\n",
+	printf("opens %lu images %lu enxio %lu errors %lu invalid %lu module-abs %lu bytes %llu "
+	       "partial %lu present %lu\n",
 	       total.opens, total.images, total.enxio, total.errors, total.invalid,
-	       total.module_abs, total.bytes);
+	       total.module_abs, total.bytes, total.partial, total.present);
 	bad = total.invalid || total.errors || !pipes;
 	free(pipes);
 	return bad;
+usage:
+	fprintf(stderr, "usage: vm-churn [-x MODULE:COUNT]... SECONDS CLIENTS [DEVICE]\n");
+	return 2;
 }

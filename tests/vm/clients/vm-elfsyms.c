@@ -30,6 +30,13 @@
  *                           their owner: a module's sections are
  *                           "<module>:<region>", the kernel's have no ':'
  *     section owner examples: {ADDR NAME SECTION OWNER}...
+ *     owner mismatches: N   symbols whose owner in the image is not the
+ *                           [module] of their kallsyms line (vmlinux if none):
+ *                           a local's owner is the STT_FILE before it, any
+ *                           other's the prefix of its section (none: vmlinux;
+ *                           ABS, UND and COM ones are not counted); brackets
+ *                           are ignored on both sides ("[bpf]" is "bpf")
+ *     owner examples: {ADDR NAME IMAGE-OWNER KALLSYMS-OWNER}...
  *   and with -m, the loaded modules in load order, per binding class C (L:
  *   local, G: global or weak; ELF puts locals first, so an owner order can
  *   only hold within a class), each image symbol's owner being vmlinux or
@@ -321,6 +328,31 @@ static void append(char *buf, size_t size, const char *word)
 	snprintf(buf + len, size - len, " %s", word);
 }
 
+/* name, less the brackets of a "[pseudo-module]", equals want's. */
+static bool same_owner(const char *name, size_t len, const char *want)
+{
+	if (len >= 2 && name[0] == '[' && name[len - 1] == ']') {
+		name++;
+		len -= 2;
+	}
+	return strlen(want) == len && strncmp(name, want, len) == 0;
+}
+
+/* Whether the image gives s the owner kallsyms gives it (want, bracketless):
+ * a local's is file, the STT_FILE it follows; another's its section's
+ * prefix. Symbols in no section cannot say: true. */
+static bool owner_matches(const struct sym *s, const char *file, const char *want)
+{
+	const char *colon;
+
+	if (s->bind == STB_LOCAL)
+		return same_owner(file, strlen(file), want);
+	if (!strcmp(s->sec, "ABS") || !strcmp(s->sec, "UND") || !strcmp(s->sec, "COM"))
+		return true;
+	colon = strchr(s->sec, ':');
+	return colon ? same_owner(s->sec, (size_t)(colon - s->sec), want) : !strcmp(want, "vmlinux");
+}
+
 static int compare(const struct sym *syms, size_t n, const char *kallsyms, const char *mods)
 {
 	struct ent **tab = xcalloc(NBUCKETS, sizeof(*tab));
@@ -416,9 +448,10 @@ static int compare(const struct sym *syms, size_t n, const char *kallsyms, const
 		bool *seen[2] = { xcalloc((size_t)n_owners, sizeof(bool)),
 				  xcalloc((size_t)n_owners, sizeof(bool)) };
 		static char order[2][8192], split[2][8192], want[2][8192];
-		char absent[8192] = "", ex_sec[4096] = "";
+		char absent[8192] = "", ex_sec[4096] = "", ex_own[4096] = "";
 		static char files[65536];
-		unsigned long n_sec_bad = 0;
+		unsigned long n_sec_bad = 0, n_own_bad = 0;
+		const char *cur_file = "vmlinux";
 
 		for (k = 0; k < n; k++) {
 			const struct sym *s = &syms[k];
@@ -426,8 +459,10 @@ static int compare(const struct sym *syms, size_t n, const char *kallsyms, const
 			int c = s->bind == STB_LOCAL ? 0 : 1;
 			struct ent *e;
 
-			if (s->type == STT_FILE)
+			if (s->type == STT_FILE) {
 				append(files, sizeof(files), s->name);
+				cur_file = s->name;
+			}
 			if (bookkeeping(s))
 				continue;
 			for (e = tab[h]; e; e = e->next)
@@ -460,6 +495,14 @@ static int compare(const struct sym *syms, size_t n, const char *kallsyms, const
 						 s->addr, s->name, s->sec, own);
 					append(ex_sec, sizeof(ex_sec), ex);
 				}
+			}
+			if (!owner_matches(s, cur_file, owners[e->owner]) && ++n_own_bad <= 5) {
+				char ex[800];
+
+				snprintf(ex, sizeof(ex), "{%016" PRIx64 " %.256s %.200s %.200s}", s->addr,
+					 s->name, s->bind == STB_LOCAL ? cur_file : s->sec,
+					 owners[e->owner]);
+				append(ex_own, sizeof(ex_own), ex);
 			}
 			if (e->owner == 0 && mod_seen[c])
 				late[c]++;
@@ -510,6 +553,8 @@ static int compare(const struct sym *syms, size_t n, const char *kallsyms, const
 		printf("files:%s\n", files);
 		printf("section owner mismatches: %lu\n", n_sec_bad);
 		printf("section owner examples:%s\n", ex_sec);
+		printf("owner mismatches: %lu\n", n_own_bad);
+		printf("owner examples:%s\n", ex_own);
 		if (mods) {
 			for (int c = 0; c < 2; c++) {
 				char cl = c ? 'G' : 'L';
