@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "consistency.h"
+#include "dynsyms.h"
+#include "editimage.h"
 #include "elfimage.h"
 #include "kallsyms.h"
 #include "model.h"
@@ -47,7 +49,13 @@ struct cache_entry {
 	atomic_uint refs;
 	struct ks_text text;		/* kallsyms */
 	struct ks_modlist mods;		/* with sections */
+	/* The model of snap, for announced changes (ks_snapshot_apply());
+	 * NULL if it could not be kept. Under the cache's build_lock. */
+	struct ks_editimage *ei;
+	/* Under the cache's lock: the image, and whether announced changes
+	 * were applied to it (it is then no longer the inputs' image). */
 	struct ks_snapshot *snap;
+	bool edited;
 };
 
 struct ks_snapshot_cache {
@@ -94,12 +102,15 @@ static int target_for_root(const struct ks_root *root, struct ks_target *t, stru
 	return 0;
 }
 
-/* A sealed image of size bytes in fd, taken over. */
-static int snapshot_wrap(int fd, size_t size, size_t n_syms, struct ks_snapshot **out,
-			 struct ks_error *err)
+/* Seal the image of size bytes in fd and take it over. */
+static int snapshot_seal(int fd, size_t size, size_t n_syms, bool init_syms,
+			 struct ks_snapshot **out, struct ks_error *err)
 {
 	struct ks_snapshot *s;
 	void *data;
+
+	if (fcntl(fd, F_ADD_SEALS, KS_SEALS) < 0)
+		return ks_error_set(err, errno, "sealing the image: %s", strerror(errno));
 
 	data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (data == MAP_FAILED)
@@ -114,6 +125,7 @@ static int snapshot_wrap(int fd, size_t size, size_t n_syms, struct ks_snapshot 
 	s->size = size;
 	s->data = data;
 	s->n_syms = n_syms;
+	s->init_syms = init_syms;
 	*out = s;
 	return 0;
 }
@@ -143,6 +155,7 @@ static void cache_entry_unref(struct cache_entry *e)
 {
 	if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	ks_editimage_free(e->ei);
 	ks_text_release(&e->text);
 	ks_modlist_release(&e->mods);
 	ks_snapshot_unref(e->snap);
@@ -166,11 +179,24 @@ static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
 /*
  * The one place that decides reuse: entry e's image is this snapshot's if
  * it was built from the same kallsyms text (same_text) and the same module
- * sections.
+ * sections, and no announced change was applied to it since.
  */
 static bool cache_reuse(const struct cache_entry *e, bool same_text, const struct ks_modlist *mods)
 {
-	return e && same_text && modlists_equal(&e->mods, mods);
+	return e && !e->edited && same_text && modlists_equal(&e->mods, mods);
+}
+
+/* e's image, referenced, if cache_reuse() says so; else NULL. */
+static struct ks_snapshot *cache_share(struct ks_snapshot_cache *c, struct cache_entry *e,
+				       bool same_text, const struct ks_modlist *mods)
+{
+	struct ks_snapshot *snap = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (cache_reuse(e, same_text, mods))
+		snap = ks_snapshot_ref(e->snap);
+	pthread_mutex_unlock(&c->lock);
+	return snap;
 }
 
 static void cache_count(struct ks_snapshot_cache *c, bool hit)
@@ -183,14 +209,17 @@ static void cache_count(struct ks_snapshot_cache *c, bool hit)
 
 /* Remember a new image, taking over the inputs it was built from. */
 static void cache_store(struct ks_snapshot_cache *c, struct ks_text *text,
-			struct ks_modlist *mods, struct ks_snapshot *snap)
+			struct ks_modlist *mods, struct ks_editimage *ei, struct ks_snapshot *snap)
 {
 	struct cache_entry *e, *old;
 
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		ks_editimage_free(ei);
 		return;		/* no cache this time: not an error */
+	}
 	atomic_init(&e->refs, 1);
+	e->ei = ei;
 	e->text = *text;
 	memset(text, 0, sizeof(*text));
 	e->mods = *mods;
@@ -236,11 +265,13 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 /* The image of a parsed kallsyms and the modules, in a sealed memfd.
  * *torn: a module was left out here (see ks_mark_torn_modules()). */
 static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
-			  const struct ks_target *target, struct ks_snapshot **out,
-			  bool *torn, struct ks_error *err)
+			  const struct ks_target *target, const struct ks_dyn_env *env,
+			  struct ks_editimage **ei, struct ks_snapshot **out, bool *torn,
+			  struct ks_error *err)
 {
 	struct ks_model model = { 0 };
-	size_t size;
+	size_t size, n_syms;
+	bool init_syms;
 	int fd = -1, r;
 
 	ks_keep_lines_of(ks, mods);
@@ -259,18 +290,21 @@ static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
 		r = ks_error_set(err, errno, "memfd_create: %s", strerror(errno));
 		goto out;
 	}
-	r = ks_elfimage_write(&model, fd, &size, err);
+	n_syms = model.n_syms;
+	init_syms = ks_model_has_init_syms(&model);
+	/* Kept for announced changes: the same bytes as the plain writer. */
+	if (ei && env) {
+		r = ks_editimage_new(ei, &model, env, err);
+		if (r == 0)
+			r = ks_editimage_write(*ei, fd, &size, err);
+	} else {
+		r = ks_elfimage_write(&model, fd, &size, err);
+	}
 	if (r < 0)
 		goto out;
-	if (fcntl(fd, F_ADD_SEALS, KS_SEALS) < 0) {
-		r = ks_error_set(err, errno, "sealing the image: %s", strerror(errno));
-		goto out;
-	}
-	r = snapshot_wrap(fd, size, model.n_syms, out, err);
-	if (r == 0) {
-		(*out)->init_syms = ks_model_has_init_syms(&model);
+	r = snapshot_seal(fd, size, n_syms, init_syms, out, err);
+	if (r == 0)
 		fd = -1;
-	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -284,31 +318,32 @@ out:
  * image instead of each building it. After the wait, the image another
  * open has just built may be this one. parsed: ks holds the parsed text.
  */
-static int snapshot_build_once(struct ks_snapshot_cache *cache, const struct cache_entry *seen,
+static int snapshot_build_once(struct ks_snapshot_cache *cache, struct cache_entry *seen,
 			       struct ks_text *text, struct ks_kallsyms *ks, bool parsed,
 			       struct ks_modlist *mods, const struct ks_target *target,
-			       struct ks_snapshot **out, struct ks_snapshot_report *rep,
-			       struct ks_error *err)
+			       const struct ks_dyn_env *env, struct ks_snapshot **out,
+			       struct ks_snapshot_report *rep, struct ks_error *err)
 {
-	bool torn = false;
+	struct ks_editimage *ei = NULL;
 	struct cache_entry *latest;
-	bool hit = false;
+	bool torn = false, hit = false;
 	int r = 0;
 
 	pthread_mutex_lock(&cache->build_lock);
 	latest = cache_get(cache);
 	if (latest != seen)
-		hit = cache_reuse(latest, latest && ks_text_equal(&latest->text, text), mods);
-	if (hit) {
-		*out = ks_snapshot_ref(latest->snap);
+		*out = cache_share(cache, latest, latest && ks_text_equal(&latest->text, text), mods);
+	hit = *out != NULL;
+	if (hit)
 		goto out;
-	}
 	if (!parsed)
 		r = ks_kallsyms_parse(ks, text->data, text->len, err);
 	if (r == 0)
-		r = snapshot_build(ks, mods, target, out, &torn, err);
+		r = snapshot_build(ks, mods, target, env, &ei, out, &torn, err);
 	if (r == 0)
-		cache_store(cache, text, mods, *out);
+		cache_store(cache, text, mods, ei, *out);
+	else
+		ks_editimage_free(ei);
 	rep->built = true;
 	rep->settled &= !torn;
 out:
@@ -362,12 +397,17 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	struct ks_kallsyms ks = { 0 };
 	struct ks_text_read *rd;
 	struct ks_text text = { 0 };
-	bool same = false;
+	struct ks_dyn_env env_before, env;
+	bool same = false, have_env = false;
 	int r;
 
 	r = ks_modlist_read_set(&before, root, err);
 	if (r < 0)
 		goto out;
+	/* What decides which dynamic symbols kallsyms lists, read around it
+	 * (see have_env below). */
+	if (cache)
+		have_env = ks_dyn_env_read(&env_before, root, NULL) == 0;
 	r = ks_text_read_start(&rd, root, "proc/kallsyms", err);
 	if (r < 0)
 		goto out;
@@ -397,18 +437,21 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	r = ks_modlist_read_set(&after, root, err);
 	if (r < 0)
 		goto out;
-	rep->settled = !ks_keep_stable_modules(&mods, &before, &after) && ks_modlist_all_live(&before) &&
-		       ks_modlist_all_live(&after);
+	/* Changes can be applied to this image later only if the rules for
+	 * listing them held still through the read. */
+	have_env = have_env && ks_dyn_env_read(&env, root, NULL) == 0 &&
+		   ks_dyn_env_same(&env_before, &env);
+	rep->settled = !ks_keep_stable_modules(&mods, &before, &after) &&
+		       ks_modlist_all_live(&before) && ks_modlist_all_live(&after);
 	if (!cache) {
-		r = snapshot_build(&ks, &mods, target, out, &torn, err);
+		r = snapshot_build(&ks, &mods, target, NULL, NULL, out, &torn, err);
 		rep->built = true;
 		rep->settled &= !torn;
-	} else if (cache_reuse(cached, same, &mods)) {
+	} else if ((*out = cache_share(cache, cached, same, &mods))) {
 		cache_count(cache, true);
-		*out = ks_snapshot_ref(cached->snap);
 	} else {
-		r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target, out, rep,
-					err);
+		r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target,
+					have_env ? &env : NULL, out, rep, err);
 	}
 	if (r == 0)
 		rep->settled &= !(*out)->init_syms;
@@ -419,6 +462,74 @@ out:
 	ks_modlist_release(&before);
 	ks_modlist_release(&after);
 	cache_entry_unref(cached);
+	return r;
+}
+
+/*
+ * The cache's image with announced changes applied: its model edited and a
+ * new image written from it (no read of kallsyms). Under the build lock,
+ * which also keeps the model to one editor.
+ */
+int ks_snapshot_apply(struct ks_snapshot_cache *c, const struct ks_root *root,
+		      const struct ks_kevent *evs, size_t n, struct ks_snapshot **out,
+		      struct ks_error *err)
+{
+	struct cache_entry *e;
+	struct ks_dyn_env env;
+	struct ks_snapshot *old;
+	size_t size;
+	int fd = -1, r;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->build_lock);
+	e = cache_get(c);
+	if (!e || !e->ei) {
+		r = ks_error_set(err, ESTALE, "no table to apply changes to");
+		goto out;
+	}
+	r = ks_dyn_env_read(&env, root, err);
+	if (r < 0)
+		goto out;
+	if (!ks_editimage_current(e->ei, &env)) {
+		r = ks_error_set(err, ESTALE, "the BPF sysctls changed");
+		goto out;
+	}
+	r = ks_editimage_apply(e->ei, evs, n, err);
+	if (r == 1) {
+		/* Nothing to change: the image stands. */
+		pthread_mutex_lock(&c->lock);
+		*out = ks_snapshot_ref(e->snap);
+		pthread_mutex_unlock(&c->lock);
+		r = 0;
+		goto out;
+	}
+	if (r == 0) {
+		fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0)
+			r = ks_error_set(err, errno, "memfd_create: %s", strerror(errno));
+	}
+	if (r == 0)
+		r = ks_editimage_write(e->ei, fd, &size, err);
+	if (r == 0)
+		r = snapshot_seal(fd, size, ks_editimage_model(e->ei)->n_syms, e->snap->init_syms,
+				  out, err);
+	if (r < 0) {
+		/* The model may be ahead of every image: no more edits. */
+		ks_editimage_free(e->ei);
+		e->ei = NULL;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	pthread_mutex_lock(&c->lock);
+	old = e->snap;
+	e->snap = ks_snapshot_ref(*out);
+	e->edited = true;
+	pthread_mutex_unlock(&c->lock);
+	ks_snapshot_unref(old);
+out:
+	pthread_mutex_unlock(&c->build_lock);
+	cache_entry_unref(e);
 	return r;
 }
 

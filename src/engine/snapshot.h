@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kevwire.h"
 #include "root.h"
 #include "shared/error.h"
 
@@ -62,6 +63,20 @@ int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **s
 /* The same, saying how it came out. */
 int ks_snapshot_take_report(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
 			    struct ks_snapshot_report *report, struct ks_error *err);
+
+/*
+ * Apply announced dynamic-symbol changes (ksymbol events, in the order the
+ * kernel made them) to the cache's last image, without reading kallsyms:
+ * *out is the image with them (or the same image, if they change nothing).
+ * Adding a symbol the image has, or removing one it lacks, changes nothing,
+ * so changes a read already saw may be applied again. -ESTALE (err says
+ * why in one line): they cannot be applied (no image kept, the BPF sysctls
+ * changed since the read, an event this table cannot place): read instead.
+ * The cache's image is then no longer reused for an unchanged text.
+ */
+int ks_snapshot_apply(struct ks_snapshot_cache *c, const struct ks_root *root,
+		      const struct ks_kevent *evs, size_t n, struct ks_snapshot **out,
+		      struct ks_error *err);
 
 struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s);
 void ks_snapshot_unref(struct ks_snapshot *s);
