@@ -372,14 +372,15 @@ variants=(
 )
 # And why it is not tighter for the live table: without each of these, the
 # daemon still serves, but says which event source it lost (opens then
-# re-read /proc/kallsyms). Fields: what, the warning's source, lines.
+# re-read /proc/kallsyms). Fields: what, the warning's source, lines. A
+# list setting adds to the unit's; assigning it empty first starts afresh.
 live_variants=(
-	"without AF_NETLINK|module uevents|RestrictAddressFamilies=AF_UNIX"
+	"without AF_NETLINK|module uevents|RestrictAddressFamilies=|RestrictAddressFamilies=AF_UNIX"
 	"without perf_event_open in the filter|dynamic symbols|SystemCallFilter=~perf_event_open"
 )
 # Only Debian's and Ubuntu's out-of-tree level 3 wants CAP_SYS_ADMIN as well.
 if [[ $(cat /proc/sys/kernel/perf_event_paranoid) -ge 3 ]]; then
-	live_variants+=("without CAP_SYS_ADMIN (perf_event_paranoid=3)|dynamic symbols|CapabilityBoundingSet=CAP_SYSLOG CAP_PERFMON")
+	live_variants+=("without CAP_SYS_ADMIN (perf_event_paranoid=3)|dynamic symbols|CapabilityBoundingSet=|CapabilityBoundingSet=CAP_SYSLOG CAP_PERFMON")
 fi
 # variant_unit NAME LINE...: the installed unit as NAME with the lines
 # added at the end of [Service], where they override.
@@ -396,12 +397,7 @@ for i in "${!variants[@]}"; do
 done
 for i in "${!live_variants[@]}"; do
 	IFS='|' read -r -a v <<<"${live_variants[$i]}"
-	# CapabilityBoundingSet= adds to the unit's; an empty one resets first.
-	if [[ ${v[2]} == CapabilityBoundingSet=* ]]; then
-		variant_unit "ksymsd-live$i" CapabilityBoundingSet= "${v[@]:2}"
-	else
-		variant_unit "ksymsd-live$i" "${v[@]:2}"
-	fi
+	variant_unit "ksymsd-live$i" "${v[@]:2}"
 done
 systemctl daemon-reload
 for i in "${!variants[@]}"; do
