@@ -255,11 +255,13 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	dopts.root = opts->root;
 	dopts.max_opens = opts->max_opens;
 	dopts.max_memory = opts->max_memory;
+	dopts.watch = KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL;
 	ret = ks_device_new(&dopts, &c.dev, &err);
 	if (ret < 0) {
 		ks_err("%s", err.msg);
 		goto out;
 	}
+	ks_device_log_watch(c.dev);
 	/* Not ready, and no device, unless the symbols can be read at all. */
 	ret = ks_device_prime(c.dev, &err);
 	if (ret < 0) {
@@ -301,6 +303,10 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	}
 	signal_session = se;
 	set_stop_handlers(on_stop_signal);
+	/* After the fork into the background: threads do not survive it. */
+	ret = ks_device_start(c.dev, &err);
+	if (ret < 0)
+		ks_warn("%s: the first open after a change rebuilds the table itself", err.msg);
 
 	ret = mt ? fuse_session_loop_mt(se, 0) : fuse_session_loop(se);
 	if (ret < 0) {
@@ -319,6 +325,7 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	signal_session = NULL;
 	cuse_lowlevel_teardown(se);
 	set_stop_handlers(SIG_DFL);
+	ks_device_log_stats(c.dev);
 out:
 	ks_device_free(c.dev);
 	ks_root_close(&c.callers);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ksyms.h>
 
+#include "shared/log.h"
 #include "shared/symindex.h"
 
 struct ks_device {
@@ -19,9 +20,9 @@ struct ks_device {
 	struct ks_open *opens;	/* doubly linked, unordered */
 	unsigned n_opens;	/* including opens still taking their snapshot */
 	size_t held;		/* sum of the sizes of the held snapshots */
-	/* Opens while kallsyms and the modules stay the same share one
-	 * sealed image instead of each building an identical one. */
-	struct ks_snapshot_cache *cache;
+	/* The current snapshot, shared by the opens while the kernel does
+	 * not change. */
+	struct ks_table *table;
 };
 
 struct ks_open {
@@ -44,16 +45,18 @@ struct ks_open {
 int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
 		  struct ks_error *err)
 {
+	struct ks_table_opts topts = { .root = opts->root, .sources = opts->watch };
 	struct ks_device *dev;
+	int r;
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return ks_error_set(err, ENOMEM, "out of memory");
 	dev->root = opts->root;
-	dev->cache = ks_snapshot_cache_new();
-	if (!dev->cache) {
+	r = ks_table_new(&topts, &dev->table, err);
+	if (r < 0) {
 		free(dev);
-		return ks_error_set(err, ENOMEM, "out of memory");
+		return r;
 	}
 	dev->max_opens = opts->max_opens;
 	dev->max_memory = opts->max_memory;
@@ -83,7 +86,7 @@ void ks_device_free(struct ks_device *dev)
 		open_free(o);
 	}
 	pthread_mutex_destroy(&dev->lock);
-	ks_snapshot_cache_free(dev->cache);
+	ks_table_free(dev->table);
 	free(dev);
 }
 
@@ -181,7 +184,6 @@ static int check_caller(struct ks_device *dev, const struct ks_caller *caller,
 int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 		   struct ks_open **out, struct ks_error *err)
 {
-	struct ks_snapshot_opts sopts = { .root = dev->root, .cache = dev->cache };
 	struct ks_snapshot *snap = NULL;
 	struct ks_open *o;
 	int ret;
@@ -208,7 +210,7 @@ int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 		goto fail;
 	}
 
-	ret = ks_snapshot_take(&sopts, &snap, err);
+	ret = ks_table_get(dev->table, &snap, err);
 	if (ret < 0) {
 		pthread_mutex_lock(&dev->lock);
 		table_unlink(dev, o);
@@ -237,13 +239,53 @@ fail:
 
 int ks_device_prime(struct ks_device *dev, struct ks_error *err)
 {
-	struct ks_snapshot_opts sopts = { .root = dev->root, .cache = dev->cache };
 	struct ks_snapshot *snap;
-	int ret = ks_snapshot_take(&sopts, &snap, err);
+	int ret = ks_table_get(dev->table, &snap, err);
 
 	if (ret == 0)
 		ks_snapshot_unref(snap);
 	return ret;
+}
+
+int ks_device_start(struct ks_device *dev, struct ks_error *err)
+{
+	return ks_table_start(dev->table, err);
+}
+
+void ks_device_log_watch(const struct ks_device *dev)
+{
+	static const struct {
+		unsigned int bit;
+		const char *what;
+	} sources[] = {
+		{ KS_KEVENTS_UEVENT, "module uevents" },
+		{ KS_KEVENTS_KSYMBOL, "dynamic symbols" },
+	};
+	unsigned int live = ks_table_sources(dev->table);
+
+	if (!dev->root->live) {
+		ks_info("live table: off (%s/ is not the running system): every open re-reads it",
+			dev->root->path);
+		return;
+	}
+	if (live == (KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL)) {
+		ks_info("live table: watching module uevents and dynamic symbols (%u CPUs)",
+			ks_table_cpus(dev->table));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (!(live & sources[i].bit))
+			ks_warn("live table: %s not available (%s): opens re-read /proc/kallsyms",
+				sources[i].what, ks_table_unavailable(dev->table, sources[i].bit));
+}
+
+void ks_device_log_stats(struct ks_device *dev)
+{
+	struct ks_table_stats st;
+
+	ks_table_stats(dev->table, &st);
+	ks_info("live table: %lu opens served without a read, %lu re-reads, "
+		"%lu incremental updates", st.served, st.rereads, st.applied);
 }
 
 void ks_device_release(struct ks_open *o)

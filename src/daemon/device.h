@@ -9,6 +9,7 @@
 #include "access.h"
 #include "shared/error.h"
 #include "engine/snapshot.h"
+#include "engine/table.h"
 
 /*
  * The semantics of /dev/ksyms without the transport: who may open, what a
@@ -26,6 +27,7 @@ struct ks_device_opts {
 	const struct ks_root *root;	/* snapshot source and sysctls; outlives the device */
 	unsigned max_opens;	/* opens held at once; 0 = no limit */
 	size_t max_memory;	/* bytes of snapshots held at once; 0 = no limit */
+	unsigned int watch;	/* KS_KEVENTS_* to keep the table live by; 0: re-read per open */
 };
 
 int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
@@ -40,6 +42,15 @@ void ks_device_free(struct ks_device *dev);
  * in one line), and the opens that follow share it while nothing changes.
  */
 int ks_device_prime(struct ks_device *dev, struct ks_error *err);
+
+/* Keep the table current in the background (table.h); after a fork that
+ * daemonizes, since threads do not survive one. */
+int ks_device_start(struct ks_device *dev, struct ks_error *err);
+
+/* Log which kernel events keep the table live (or why none), and the
+ * table's counters (at exit). */
+void ks_device_log_watch(const struct ks_device *dev);
+void ks_device_log_stats(struct ks_device *dev);
 
 /*
  * Open for caller (facts from ks_access_read_caller()). Errors:

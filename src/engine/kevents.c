@@ -478,6 +478,15 @@ int ks_kevents_open(unsigned int flags, struct ks_kevents **kevp, struct ks_erro
 	return 0;
 }
 
+unsigned int ks_kevents_cpus(const struct ks_kevents *kev)
+{
+	unsigned int n = 0;
+
+	for (unsigned int cpu = 0; cpu < kev->n_cpus; cpu++)
+		n += kev->cpus[cpu] != NULL;
+	return n;
+}
+
 unsigned int ks_kevents_sources(const struct ks_kevents *kev)
 {
 	return kev->sources;

@@ -59,6 +59,9 @@ int ks_kevents_open(unsigned int flags, struct ks_kevents **kevp, struct ks_erro
  * back between drains goes unnoticed. */
 unsigned int ks_kevents_sources(const struct ks_kevents *kev);
 
+/* How many CPUs have a ksymbol event open now. */
+unsigned int ks_kevents_cpus(const struct ks_kevents *kev);
+
 /* One line saying why source (one KS_KEVENTS_* bit) is not live; "" if it is. */
 const char *ks_kevents_unavailable(const struct ks_kevents *kev, unsigned int source);
 

@@ -32,6 +32,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "consistency.h"
 #include "elfimage.h"
 #include "kallsyms.h"
 #include "model.h"
@@ -62,6 +63,7 @@ struct ks_snapshot {
 	size_t size;
 	const void *data;
 	size_t n_syms;
+	bool init_syms;		/* a module's init sections still hold symbols */
 };
 
 /* The machine whose kernel we describe: uname, or <root>/uname-m for a
@@ -231,149 +233,23 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Is m listed alike (same base and size) in list? */
-static bool listed_alike(const struct ks_modlist *list, const struct ks_module *m)
-{
-	const struct ks_module *l = ks_modlist_find(list, m->name);
-
-	return l && l->base == m->base && l->size == m->size;
-}
-
-/* Keep the modules that held still through the read (see the top). */
-static void keep_stable_modules(struct ks_modlist *mods, const struct ks_modlist *before,
-				const struct ks_modlist *after)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < mods->n; i++) {
-		struct ks_module *m = &mods->mods[i];
-
-		if (!m->gone && listed_alike(before, m) && listed_alike(after, m)) {
-			mods->mods[n++] = *m;
-			continue;
-		}
-		ks_debug("module %s changed while the snapshot was read: left out", m->name);
-		ks_module_release(m);
-	}
-	mods->n = n;
-}
-
-/* kallsyms' tags that are no module: BPF, ftrace and kprobe pages. */
-static bool is_pseudo_module(const char *tag, size_t len)
-{
-	return (len == 3 && !memcmp(tag, "bpf", 3)) ||
-	       (len > 11 && !memcmp(tag, "__builtin__", 11));
-}
-
-/*
- * Drop the kallsyms lines of modules the snapshot leaves out, and of any
- * that proc/modules never showed (loaded and gone between its reads): keep
- * the kernel's, the kept modules' and the pseudo-modules'.
- */
-static void keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
-{
-	const struct ks_rawsym *prev = NULL;
-	bool keep_prev = true;
-	size_t n = 0;
-
-	for (size_t i = 0; i < ks->n_syms; i++) {
-		const struct ks_rawsym *s = &ks->syms[i];
-		bool keep = true;
-
-		if (s->module) {
-			/* A module's lines come in a run: decide once per run. */
-			if (prev && prev->module_len == s->module_len &&
-			    !memcmp(prev->module, s->module, s->module_len)) {
-				keep = keep_prev;
-			} else {
-				keep = is_pseudo_module(s->module, s->module_len);
-				for (size_t k = 0; !keep && k < mods->n; k++)
-					keep = !strncmp(mods->mods[k].name, s->module, s->module_len) &&
-					       !mods->mods[k].name[s->module_len];
-			}
-			prev = s;
-			keep_prev = keep;
-		}
-		if (keep)
-			ks->syms[n++] = *s;
-	}
-	ks->n_syms = n;
-}
-
-/*
- * A module can be unloaded and loaded again at the same address between
- * the reads, and then proc/modules lists it alike before and after while
- * its kallsyms lines and its sections come from different loads (or its
- * sections directory is not there yet): a symbol of it lands in its
- * address range but in none of its sections. Mark such a module gone; says
- * whether there was one.
- */
-static bool mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods)
-{
-	uint64_t low = UINT64_MAX;
-	bool torn_any = false;
-
-	/* Per-CPU offsets lie below every address the kernel and its modules
-	 * occupy; a torn module's symbol lies among them. */
-	if (model->n_owners && model->owners[0].n_regions)
-		low = model->owners[0].regions[0].addr;
-	for (size_t i = 0; i < mods->n; i++) {
-		if (mods->mods[i].base && mods->mods[i].base < low)
-			low = mods->mods[i].base;
-		if (mods->mods[i].n_sections && mods->mods[i].sections[0].addr < low)
-			low = mods->mods[i].sections[0].addr;
-	}
-	for (size_t o = 1; o <= mods->n && o < model->n_owners; o++) {
-		const struct ks_owner *ow = &model->owners[o];
-		struct ks_module *mod = &mods->mods[o - 1];
-
-		if (ow->kind != KS_OWNER_MODULE)
-			continue;
-		for (size_t i = ow->first_sym; i < ow->first_sym + ow->n_syms; i++) {
-			const struct ks_sym *sym = &model->syms[i];
-
-			if (sym->region == KS_REGION_ABS && !ks_letter_is_abs(sym->letter) &&
-			    sym->addr >= low) {
-				ks_debug("module %s: %.*s in none of its sections: left out",
-					 mod->name, (int)sym->name_len, sym->name);
-				mod->gone = true;
-				torn_any = true;
-				break;
-			}
-		}
-	}
-	return torn_any;
-}
-
-/* Release the modules marked gone. */
-static void drop_gone_modules(struct ks_modlist *mods)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < mods->n; i++) {
-		if (mods->mods[i].gone)
-			ks_module_release(&mods->mods[i]);
-		else
-			mods->mods[n++] = mods->mods[i];
-	}
-	mods->n = n;
-}
-
-/* The image of a parsed kallsyms and the modules, in a sealed memfd. */
+/* The image of a parsed kallsyms and the modules, in a sealed memfd.
+ * *torn: a module was left out here (see ks_mark_torn_modules()). */
 static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
 			  const struct ks_target *target, struct ks_snapshot **out,
-			  struct ks_error *err)
+			  bool *torn, struct ks_error *err)
 {
 	struct ks_model model = { 0 };
 	size_t size;
 	int fd = -1, r;
 
-	keep_lines_of(ks, mods);
+	ks_keep_lines_of(ks, mods);
 	r = ks_model_build(&model, ks, mods, target, err);
-	if (r == 0 && mark_torn_modules(&model, mods)) {
+	*torn = r == 0 && ks_mark_torn_modules(&model, mods);
+	if (*torn) {
 		ks_model_release(&model);
-		drop_gone_modules(mods);
-		keep_lines_of(ks, mods);
+		ks_drop_gone_modules(mods);
+		ks_keep_lines_of(ks, mods);
 		r = ks_model_build(&model, ks, mods, target, err);
 	}
 	if (r < 0)
@@ -391,8 +267,10 @@ static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
 		goto out;
 	}
 	r = snapshot_wrap(fd, size, model.n_syms, out, err);
-	if (r == 0)
+	if (r == 0) {
+		(*out)->init_syms = ks_model_has_init_syms(&model);
 		fd = -1;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -409,8 +287,10 @@ out:
 static int snapshot_build_once(struct ks_snapshot_cache *cache, const struct cache_entry *seen,
 			       struct ks_text *text, struct ks_kallsyms *ks, bool parsed,
 			       struct ks_modlist *mods, const struct ks_target *target,
-			       struct ks_snapshot **out, struct ks_error *err)
+			       struct ks_snapshot **out, struct ks_snapshot_report *rep,
+			       struct ks_error *err)
 {
+	bool torn = false;
 	struct cache_entry *latest;
 	bool hit = false;
 	int r = 0;
@@ -426,9 +306,11 @@ static int snapshot_build_once(struct ks_snapshot_cache *cache, const struct cac
 	if (!parsed)
 		r = ks_kallsyms_parse(ks, text->data, text->len, err);
 	if (r == 0)
-		r = snapshot_build(ks, mods, target, out, err);
+		r = snapshot_build(ks, mods, target, out, &torn, err);
 	if (r == 0)
 		cache_store(cache, text, mods, *out);
+	rep->built = true;
+	rep->settled &= !torn;
 out:
 	pthread_mutex_unlock(&cache->build_lock);
 	cache_entry_unref(latest);
@@ -472,8 +354,9 @@ static int collect_kallsyms(struct ks_text_read *rd, const struct ks_text *cache
 /* Read the kernel, and share the cached image or build one. */
 static int snapshot_take(const struct ks_root *root, const struct ks_target *target,
 			 struct ks_snapshot_cache *cache, struct ks_snapshot **out,
-			 struct ks_error *err)
+			 struct ks_snapshot_report *rep, struct ks_error *err)
 {
+	bool torn = false;
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
 	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
 	struct ks_kallsyms ks = { 0 };
@@ -514,17 +397,21 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	r = ks_modlist_read_set(&after, root, err);
 	if (r < 0)
 		goto out;
-	keep_stable_modules(&mods, &before, &after);
+	rep->settled = !ks_keep_stable_modules(&mods, &before, &after) && ks_modlist_all_live(&before) &&
+		       ks_modlist_all_live(&after);
 	if (!cache) {
-		r = snapshot_build(&ks, &mods, target, out, err);
-		goto out;
-	}
-	if (cache_reuse(cached, same, &mods)) {
+		r = snapshot_build(&ks, &mods, target, out, &torn, err);
+		rep->built = true;
+		rep->settled &= !torn;
+	} else if (cache_reuse(cached, same, &mods)) {
 		cache_count(cache, true);
 		*out = ks_snapshot_ref(cached->snap);
-		goto out;
+	} else {
+		r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target, out, rep,
+					err);
 	}
-	r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target, out, err);
+	if (r == 0)
+		rep->settled &= !(*out)->init_syms;
 out:
 	ks_kallsyms_release(&ks);
 	ks_text_release(&text);
@@ -535,19 +422,27 @@ out:
 	return r;
 }
 
-int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **out,
-		     struct ks_error *err)
+int ks_snapshot_take_report(const struct ks_snapshot_opts *opts, struct ks_snapshot **out,
+			    struct ks_snapshot_report *report, struct ks_error *err)
 {
-	const struct ks_root *root = opts->root;
-	struct ks_snapshot_cache *cache = opts->cache;
+	struct ks_snapshot_report ignored;
 	struct ks_target target;
 	int r;
 
 	*out = NULL;
-	r = target_for_root(root, &target, err);
+	if (!report)
+		report = &ignored;
+	memset(report, 0, sizeof(*report));
+	r = target_for_root(opts->root, &target, err);
 	if (r < 0)
 		return r;
-	return snapshot_take(root, &target, cache, out, err);
+	return snapshot_take(opts->root, &target, opts->cache, out, report, err);
+}
+
+int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **out,
+		     struct ks_error *err)
+{
+	return ks_snapshot_take_report(opts, out, NULL, err);
 }
 
 struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s)

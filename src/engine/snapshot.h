@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,20 @@ struct ks_snapshot_opts {
 };
 
 /*
+ * How a snapshot came out, for a caller that keeps a table current between
+ * reads (table.c). settled: the kernel was at rest while it was read — every
+ * module Live before and after, none left out, none still showing symbols
+ * in its init sections. A snapshot that is not settled is right for the
+ * moment it was read, but the kernel finishes such changes without telling
+ * anyone (a module's init symbols leave kallsyms after its "add" uevent), so
+ * it must not be served to a later open.
+ */
+struct ks_snapshot_report {
+	bool settled;
+	bool built;		/* a new image was made (not the cached one) */
+};
+
+/*
  * Take a consistent snapshot: the kernel, each module that held still while
  * it was read (one that came or went meanwhile is left out whole) and the
  * pseudo-modules. Errors (negative errno):
@@ -44,6 +59,9 @@ struct ks_snapshot_opts {
  */
 int ks_snapshot_take(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
 		     struct ks_error *err);
+/* The same, saying how it came out. */
+int ks_snapshot_take_report(const struct ks_snapshot_opts *opts, struct ks_snapshot **snap,
+			    struct ks_snapshot_report *report, struct ks_error *err);
 
 struct ks_snapshot *ks_snapshot_ref(struct ks_snapshot *s);
 void ks_snapshot_unref(struct ks_snapshot *s);

@@ -23,6 +23,9 @@
 #include "engine/text.h"
 #include "testutil.h"
 
+/* How the last take() came out. */
+static struct ks_snapshot_report report;
+
 static struct ks_snapshot *take(const char *path, struct ks_error *err, int *r)
 {
 	struct ks_root root;
@@ -30,7 +33,7 @@ static struct ks_snapshot *take(const char *path, struct ks_error *err, int *r)
 	struct ks_snapshot *s = NULL;
 
 	open_root(&root, path);
-	*r = ks_snapshot_take(&opts, &s, err);
+	*r = ks_snapshot_take_report(&opts, &s, &report, err);
 	ks_root_close(&root);
 	return s;
 }
@@ -78,6 +81,8 @@ static void test_deterministic(void **state)
 	(void)state;
 	a = take(fixture("debian-6.1/state-a"), NULL, &r);
 	assert_int_equal(r, 0);
+	/* Captured at rest: every module Live, no init symbols left. */
+	assert_true(report.settled);
 	b = take(fixture("debian-6.1/state-a"), NULL, &r);
 	assert_int_equal(r, 0);
 	assert_int_equal(ks_snapshot_size(a), ks_snapshot_size(b));
@@ -384,6 +389,8 @@ static void test_vanishing_module_left_out(void **state)
 		fail_msg("%s", err.msg);
 	/* _stext and the BPF program: a pseudo-module, kept. */
 	assert_int_equal(ks_snapshot_n_syms(s), 2);
+	/* Right for that moment, but the module is still going. */
+	assert_false(report.settled);
 	ks_snapshot_unref(s);
 	assert_int_equal(count_fds(), fds);
 	rm_rf(dir);
@@ -426,6 +433,7 @@ static void test_torn_module_left_out(void **state)
 		fail_msg("%s", err.msg);
 	/* _stext, and fine's two (its per-CPU variable is no sign of tearing). */
 	assert_int_equal(ks_snapshot_n_syms(s), 3);
+	assert_false(report.settled);
 	ks_snapshot_unref(s);
 	rm_rf(dir);
 	free(dir);
@@ -453,6 +461,50 @@ static void test_module_without_sections(void **state)
 	if (r < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(ks_snapshot_n_syms(s), 1);
+	assert_false(report.settled);
+	ks_snapshot_unref(s);
+	rm_rf(dir);
+	free(dir);
+}
+
+/*
+ * A module just initialised: Live, its "add" uevent sent, but kallsyms still
+ * lists its init symbols (the kernel switches to the core symbols a moment
+ * later, announcing nothing). The snapshot has them, and says it was not
+ * taken at rest; once they are gone it is.
+ */
+static void test_init_symbols_not_settled(void **state)
+{
+	char *dir = make_tmpdir(), path[4200];
+	struct ks_error err = { 0 };
+	struct ks_snapshot *s;
+	int r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "fresh 8192 0 - Live 0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/fresh/sections/.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0000000\n"), 0);
+	snprintf(path, sizeof(path), "%s/sys/module/fresh/sections/.init.text", dir);
+	assert_int_equal(write_file(path, "0xffffffffc0100000\n"), 0);
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffffc0000000 t fresh_fn\t[fresh]\n"
+					  "ffffffffc0100000 t fresh_init\t[fresh]\n"), 0);
+	s = take(dir, &err, &r);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ks_snapshot_n_syms(s), 3);
+	assert_false(report.settled);
+	ks_snapshot_unref(s);
+
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffffc0000000 t fresh_fn\t[fresh]\n"), 0);
+	s = take(dir, &err, &r);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ks_snapshot_n_syms(s), 2);
+	assert_true(report.settled);
 	ks_snapshot_unref(s);
 	rm_rf(dir);
 	free(dir);
@@ -545,13 +597,15 @@ static size_t run_mover(const char *const *contents, size_t n, bool alternate, s
 	assert_int_equal(write_file(path, "%s", ""), 0);
 	assert_int_equal(fanotify_mark(m.fan, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, path), 0);
 	assert_int_equal(pthread_create(&t, NULL, serve_modules, &m), 0);
-	r = ks_snapshot_take(&opts, &s, &err);
+	r = ks_snapshot_take_report(&opts, &s, &report, &err);
 	atomic_store(&m.stop, 1);
 	pthread_join(t, NULL);
 	close(m.fan);
 	if (r < 0)
 		fail_msg("%s", err.msg);
 	n_syms = ks_snapshot_n_syms(s);
+	/* A module came or went: right for the moment, not at rest. */
+	assert_false(report.settled);
 	ks_snapshot_unref(s);
 	*served = m.served;
 	ks_root_close(&root);
@@ -708,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_bad_kallsyms_line),
 		cmocka_unit_test(test_vanishing_module_left_out),
 		cmocka_unit_test(test_module_without_sections),
+		cmocka_unit_test(test_init_symbols_not_settled),
 		cmocka_unit_test(test_torn_module_left_out),
 		cmocka_unit_test(test_module_load_mid_snapshot),
 		cmocka_unit_test(test_module_set_never_settles),

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The live table (see table.h for the rule).
+ *
+ * Order: every drain and every read is stamped from one counter, the
+ * ticket. An open takes a ticket after its drain; a build takes one after
+ * its drain, just before it reads. A snapshot whose ticket is above an
+ * open's was read after that open's drain, so it holds every change the
+ * open must see; the current table serves later opens too, but only while
+ * nothing has been drained since its read began and it was read at rest.
+ *
+ * The drain and the count of drained events are one step (under
+ * drain_lock): an open must not pass a drain that has taken an event but not
+ * yet counted it.
+ */
+#include "table.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+
+/* Retrying a table read while the kernel was not at rest: the first retry
+ * soon (a module's init symbols go within milliseconds), then backing off. */
+#define RETRY_MS_MIN 10
+#define RETRY_MS_MAX 1000
+
+struct ks_table {
+	const struct ks_root *root;
+	struct ks_snapshot_cache *cache;
+	struct ks_kevents *kev;		/* NULL: nothing watched */
+	bool watching;			/* both sources live */
+
+	pthread_mutex_t drain_lock;	/* kevents: one drain at a time */
+
+	pthread_mutex_t lock;		/* everything below */
+	pthread_cond_t changed;		/* a build ended */
+	uint64_t events;		/* drained so far */
+	uint64_t ticket;
+	struct ks_snapshot *cur;	/* the last snapshot read */
+	uint64_t cur_events;		/* events drained before its read began */
+	uint64_t cur_ticket;		/* its read's ticket */
+	bool cur_settled;
+	bool building;
+	int err_ret;			/* the last failed build: its error, */
+	uint64_t err_ticket;		/* its ticket (0: none) */
+	struct ks_error err;
+	struct ks_table_stats stats;
+
+	pthread_t thread;
+	bool thread_started;
+	int stop_fd;			/* eventfd: the thread ends */
+};
+
+static const char *kevent_what(const struct ks_kevent *ev)
+{
+	switch (ev->kind) {
+	case KS_KEVENT_MODULE_ADD:
+		return "module added";
+	case KS_KEVENT_MODULE_REMOVE:
+		return "module removed";
+	case KS_KEVENT_KSYM_ADD:
+		return "dynamic symbol added";
+	case KS_KEVENT_KSYM_REMOVE:
+		return "dynamic symbol removed";
+	case KS_KEVENT_LOST:
+		return "events lost";
+	}
+	return "event";
+}
+
+static int count_event(const struct ks_kevent *ev, void *data)
+{
+	uint64_t *n = data;
+	const char *name = "";
+
+	if (ev->kind == KS_KEVENT_MODULE_ADD || ev->kind == KS_KEVENT_MODULE_REMOVE)
+		name = ev->module.name;
+	else if (ev->kind == KS_KEVENT_KSYM_ADD || ev->kind == KS_KEVENT_KSYM_REMOVE)
+		name = ev->ksym.name;
+	ks_debug("table: %s%s%s", kevent_what(ev), *name ? ": " : "", name);
+	(*n)++;
+	return 0;
+}
+
+/* Under drain_lock: n more events were taken in. */
+static void count_events(struct ks_table *t, uint64_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->events += n;
+	t->stats.events += n;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Take in everything the kernel has queued; count it before anyone can see
+ * the sources empty. */
+static void table_drain(struct ks_table *t)
+{
+	struct ks_error err = { 0 };
+	uint64_t n = 0;
+	int r;
+
+	if (!t->kev)
+		return;
+	pthread_mutex_lock(&t->drain_lock);
+	r = ks_kevents_drain(t->kev, count_event, &n, &err);
+	if (r < 0) {
+		/* What was being drained may be gone: as good as lost. */
+		ks_debug("table: draining the kernel's events: %s", err.msg);
+		n++;
+	}
+	count_events(t, n);
+	pthread_mutex_unlock(&t->drain_lock);
+}
+
+void ks_table_announce(struct ks_table *t, const struct ks_kevent *ev)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&t->drain_lock);
+	count_event(ev, &n);
+	count_events(t, n);
+	pthread_mutex_unlock(&t->drain_lock);
+}
+
+/* Is the current table good for an open holding ticket mine? */
+static bool serves(const struct ks_table *t, uint64_t mine)
+{
+	if (!t->cur)
+		return false;
+	if (t->cur_ticket > mine)
+		return true;	/* read after the open's drain */
+	return t->watching && t->cur_settled && t->cur_events == t->events;
+}
+
+/*
+ * Read a new table. Called and returns with t->lock held and no build
+ * running; drops the lock while it reads.
+ */
+static void table_build(struct ks_table *t)
+{
+	struct ks_snapshot_opts so = { .root = t->root, .cache = t->cache };
+	struct ks_snapshot *snap = NULL, *old = NULL;
+	struct ks_snapshot_report rep = { 0 };
+	struct ks_error err = { 0 };
+	uint64_t events, ticket;
+	int r;
+
+	t->building = true;
+	pthread_mutex_unlock(&t->lock);
+	table_drain(t);
+	pthread_mutex_lock(&t->lock);
+	events = t->events;
+	ticket = ++t->ticket;
+	pthread_mutex_unlock(&t->lock);
+
+	r = ks_snapshot_take_report(&so, &snap, &rep, &err);
+	if (r == 0)
+		ks_debug("table: re-read (%s, %s)", rep.built ? "built" : "unchanged",
+			 rep.settled ? "settled" : "not settled: read again later");
+
+	pthread_mutex_lock(&t->lock);
+	t->building = false;
+	t->stats.rereads++;
+	t->stats.built += rep.built;
+	if (r == 0) {
+		old = t->cur;
+		t->cur = snap;
+		t->cur_events = events;
+		t->cur_ticket = ticket;
+		t->cur_settled = rep.settled;
+	} else {
+		t->err_ret = r;
+		t->err_ticket = ticket;
+		t->err = err;
+	}
+	pthread_cond_broadcast(&t->changed);
+	if (old)
+		ks_snapshot_unref(old);
+}
+
+int ks_table_get(struct ks_table *t, struct ks_snapshot **snap, struct ks_error *err)
+{
+	uint64_t mine;
+	int r = 0;
+
+	*snap = NULL;
+	table_drain(t);
+	pthread_mutex_lock(&t->lock);
+	mine = ++t->ticket;
+	for (;;) {
+		if (serves(t, mine)) {
+			if (t->cur_ticket < mine)
+				t->stats.served++;
+			*snap = ks_snapshot_ref(t->cur);
+			break;
+		}
+		if (t->err_ticket > mine) {
+			r = t->err_ret;
+			if (err)
+				*err = t->err;
+			break;
+		}
+		if (t->building)
+			pthread_cond_wait(&t->changed, &t->lock);
+		else
+			table_build(t);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+static void *table_thread(void *arg)
+{
+	struct ks_table *t = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = ks_kevents_fd(t->kev), .events = POLLIN },
+		{ .fd = t->stop_fd, .events = POLLIN },
+	};
+	int timeout = -1, retry = RETRY_MS_MIN;
+
+	for (;;) {
+		bool stale;
+
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			ks_warn("live table: poll: %s; opens re-read from now on", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		table_drain(t);
+		pthread_mutex_lock(&t->lock);
+		if (!t->building && !serves(t, t->ticket))
+			table_build(t);
+		stale = !serves(t, t->ticket);
+		pthread_mutex_unlock(&t->lock);
+		/* Read at a moment the kernel was busy (or failed): again
+		 * later, as no event will say when it is done. */
+		if (stale) {
+			timeout = retry;
+			retry = retry * 2 > RETRY_MS_MAX ? RETRY_MS_MAX : retry * 2;
+		} else {
+			timeout = -1;
+			retry = RETRY_MS_MIN;
+		}
+	}
+	return NULL;
+}
+
+int ks_table_new(const struct ks_table_opts *opts, struct ks_table **out, struct ks_error *err)
+{
+	struct ks_table *t;
+	int r;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return ks_error_set(err, ENOMEM, "out of memory");
+	t->root = opts->root;
+	t->stop_fd = -1;
+	pthread_mutex_init(&t->drain_lock, NULL);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->changed, NULL);
+	t->cache = ks_snapshot_cache_new();
+	if (!t->cache) {
+		ks_table_free(t);
+		return ks_error_set(err, ENOMEM, "out of memory");
+	}
+	/* Only the running kernel announces its changes; a fixture tree is
+	 * read at every open, unless replayed. */
+	t->watching = opts->replay;
+	if (opts->sources && t->root->live && !opts->replay) {
+		r = ks_kevents_open(opts->sources, &t->kev, err);
+		if (r < 0) {
+			ks_table_free(t);
+			return r;
+		}
+		t->watching = ks_kevents_sources(t->kev) == (KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL);
+	}
+	*out = t;
+	return 0;
+}
+
+unsigned int ks_table_sources(const struct ks_table *t)
+{
+	return t->kev ? ks_kevents_sources(t->kev) : 0;
+}
+
+const char *ks_table_unavailable(const struct ks_table *t, unsigned int source)
+{
+	if (t->watching && !t->kev)
+		return "replayed";
+	if (!t->kev)
+		return t->root->live ? "not asked for" : "--root is not the running system";
+	return ks_kevents_unavailable(t->kev, source);
+}
+
+unsigned int ks_table_cpus(const struct ks_table *t)
+{
+	return t->kev ? ks_kevents_cpus(t->kev) : 0;
+}
+
+int ks_table_start(struct ks_table *t, struct ks_error *err)
+{
+	int r;
+
+	if (!t->kev || !ks_kevents_sources(t->kev) || t->thread_started)
+		return 0;
+	t->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (t->stop_fd < 0)
+		return ks_error_set(err, errno, "eventfd: %s", strerror(errno));
+	r = pthread_create(&t->thread, NULL, table_thread, t);
+	if (r != 0)
+		return ks_error_set(err, r, "cannot start the live table's thread: %s", strerror(r));
+	t->thread_started = true;
+	return 0;
+}
+
+void ks_table_stats(struct ks_table *t, struct ks_table_stats *st)
+{
+	pthread_mutex_lock(&t->lock);
+	*st = t->stats;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void ks_table_free(struct ks_table *t)
+{
+	if (!t)
+		return;
+	if (t->thread_started) {
+		uint64_t one = 1;
+
+		/* poll() is a cancellation point: the way out should the
+		 * eventfd (which cannot overflow at 1) refuse the write. */
+		if (write(t->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(t->thread);
+		pthread_join(t->thread, NULL);
+	}
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	ks_kevents_close(t->kev);
+	if (t->cur)
+		ks_snapshot_unref(t->cur);
+	ks_snapshot_cache_free(t->cache);
+	pthread_cond_destroy(&t->changed);
+	pthread_mutex_destroy(&t->lock);
+	pthread_mutex_destroy(&t->drain_lock);
+	free(t);
+}
