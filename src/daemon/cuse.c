@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "device.h"
 #include "devname.h"
+#include "privdrop.h"
 #include "shared/log.h"
 #include "sdnotify.h"
 
@@ -262,6 +263,15 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 		goto out;
 	}
 	ks_device_log_watch(c.dev);
+	/* The event sources are open: what only opening them needed goes now,
+	 * while this is the only thread (capabilities are per thread; libfuse's
+	 * workers and the table's thread come later and inherit the rest). A
+	 * daemon that cannot give them up does not serve with them. */
+	ret = ks_privdrop_event_caps(&err);
+	if (ret < 0) {
+		ks_err("%s", err.msg);
+		goto out;
+	}
 	/* Not ready, and no device, unless the symbols can be read at all. */
 	ret = ks_device_prime(c.dev, &err);
 	if (ret < 0) {

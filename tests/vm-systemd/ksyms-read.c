@@ -7,6 +7,9 @@
  * its size comes from fstat() instead: for trying the checks on a host.
  * With -s SECTION, the image must also have a section of that name (e.g.
  * "cuse:.text", which needs /sys/module/cuse/sections readable).
+ * With -y NAME, .symtab must have a symbol of that name, and its address is
+ * printed as "NAME=0x..." (the first one, for comparing with kallsyms);
+ * with -Y NAME, it must have none.
  *
  * Prints "size=N read=M symbols=S nonzero=Z/D modsections=K": S symbols in
  * .symtab, Z of the D defined, non-FILE ones with a nonzero address, K
@@ -36,12 +39,14 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-	const char *path, *want = NULL;
+	const char *path, *want = NULL, *sym_want = NULL, *sym_unwanted = NULL;
+	bool sym_found = false, sym_unwanted_found = false;
+	Elf64_Addr sym_value = 0;
 	bool plain = false, found = false;
 	size_t size = 0, got = 0, cap;
 	unsigned char *img;
 	Elf64_Ehdr eh;
-	Elf64_Shdr sh, shstr;
+	Elf64_Shdr sh, shstr, strtab;
 	size_t nsyms = 0, ndefined = 0, nonzero = 0, modsections = 0, j;
 	bool symtab = false;
 	int fd, i;
@@ -55,12 +60,20 @@ int main(int argc, char **argv)
 			want = argv[2];
 			argv += 2;
 			argc -= 2;
+		} else if (argc > 2 && strcmp(argv[1], "-y") == 0) {
+			sym_want = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else if (argc > 2 && strcmp(argv[1], "-Y") == 0) {
+			sym_unwanted = argv[2];
+			argv += 2;
+			argc -= 2;
 		} else {
 			break;
 		}
 	}
 	if (argc > 2) {
-		fprintf(stderr, "usage: ksyms-read [-n] [-s SECTION] [DEVICE]\n");
+		fprintf(stderr, "usage: ksyms-read [-n] [-s SECTION] [-y SYMBOL] [-Y SYMBOL] [DEVICE]\n");
 		return 2;
 	}
 	path = argc > 1 ? argv[1] : "/dev/ksyms";
@@ -139,11 +152,31 @@ int main(int argc, char **argv)
 		    sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
 			continue;
 		symtab = sh.sh_size > 1000 * sizeof(Elf64_Sym);
+		/* The names, for -y/-Y: the section sh_link names. */
+		strtab.sh_size = 0;
+		if (sh.sh_link < eh.e_shnum) {
+			memcpy(&strtab, img + eh.e_shoff + (size_t)sh.sh_link * sizeof(sh),
+			       sizeof(strtab));
+			if (strtab.sh_offset > size || strtab.sh_size > size - strtab.sh_offset)
+				strtab.sh_size = 0;
+		}
 		for (j = 0; j < sh.sh_size / sizeof(Elf64_Sym); j++) {
 			Elf64_Sym sym;
 
 			memcpy(&sym, img + sh.sh_offset + j * sizeof(sym), sizeof(sym));
 			nsyms++;
+			if ((sym_want || sym_unwanted) && sym.st_name < strtab.sh_size &&
+			    memchr(img + strtab.sh_offset + sym.st_name, '\0',
+				   strtab.sh_size - sym.st_name)) {
+				const char *nm = (const char *)img + strtab.sh_offset + sym.st_name;
+
+				if (sym_want && !sym_found && strcmp(nm, sym_want) == 0) {
+					sym_found = true;
+					sym_value = sym.st_value;
+				}
+				if (sym_unwanted && strcmp(nm, sym_unwanted) == 0)
+					sym_unwanted_found = true;
+			}
 			if (sym.st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym.st_info) == STT_FILE)
 				continue;
 			ndefined++;
@@ -153,7 +186,17 @@ int main(int argc, char **argv)
 	}
 	printf(" symbols=%zu nonzero=%zu/%zu modsections=%zu\n", nsyms, nonzero, ndefined,
 	       modsections);
+	if (sym_found)
+		printf("%s=0x%llx\n", sym_want, (unsigned long long)sym_value);
 	free(img);
+	if (sym_want && !sym_found) {
+		fprintf(stderr, "ksyms-read: no symbol named %s\n", sym_want);
+		return 1;
+	}
+	if (sym_unwanted_found) {
+		fprintf(stderr, "ksyms-read: a symbol named %s is there\n", sym_unwanted);
+		return 1;
+	}
 	if (want && !found) {
 		fprintf(stderr, "ksyms-read: no section named %s\n", want);
 		return 1;

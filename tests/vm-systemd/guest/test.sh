@@ -164,8 +164,14 @@ pid=$(prop $unit MainPID)
 st=/proc/$pid/status
 if [[ $pid -gt 0 && -r $st ]]; then
 	is "$(awk '/^Uid:/ { print $2 }' "$st")" 0 "the daemon runs as uid 0"
-	is "$(awk '/^CapEff:/ { print $2 }' "$st")" 0000000400000000 "its only effective capability is CAP_SYSLOG"
-	is "$(awk '/^CapBnd:/ { print $2 }' "$st")" 0000000400000000 "its bounding set is CAP_SYSLOG alone"
+	# The unit gives CAP_SYSLOG, CAP_SYS_ADMIN (bit 21) and CAP_PERFMON (38);
+	# the daemon drops the last two once its event sources are open. They
+	# stay in the bounding set (no CAP_SETPCAP to drop them from it).
+	is "$(awk '/^CapEff:/ { print $2 }' "$st")" 0000000400000000 \
+		"its only effective capability is CAP_SYSLOG (CAP_SYS_ADMIN and CAP_PERFMON dropped after start)"
+	is "$(awk '/^CapPrm:/ { print $2 }' "$st")" 0000000400000000 "its only permitted capability is CAP_SYSLOG"
+	is "$(awk '/^CapBnd:/ { print $2 }' "$st")" 0000004400200000 \
+		"its bounding set is CAP_SYSLOG, CAP_SYS_ADMIN and CAP_PERFMON"
 	is "$(awk '/^NoNewPrivs:/ { print $2 }' "$st")" 1 "NoNewPrivs is set"
 	is "$(awk '/^Seccomp:/ { print $2 }' "$st")" 2 "a seccomp filter is on"
 	if [[ $(readlink /proc/1/ns/mnt) != $(readlink "/proc/$pid/ns/mnt") ]]; then
@@ -177,6 +183,14 @@ if [[ $pid -gt 0 && -r $st ]]; then
 		ok "it has its own network namespace (PrivateNetwork)"
 	else
 		not_ok "it has its own network namespace (PrivateNetwork)"
+	fi
+	# Its / as its mount namespace has it: a private /dev holding /dev/cuse
+	# but no disk.
+	if [[ -c /proc/$pid/root/dev/cuse && -c /proc/$pid/root/dev/null && ! -e /proc/$pid/root/dev/vda ]]; then
+		ok "its /dev is private, with /dev/cuse bound in (PrivateDevices=, BindPaths=)"
+	else
+		not_ok "its /dev is private, with /dev/cuse bound in (PrivateDevices=, BindPaths=)"
+		diag "$(find "/proc/$pid/root/dev/" -maxdepth 1 2>&1 | head -n 30)"
 	fi
 else
 	not_ok "the daemon has a main pid"
@@ -201,6 +215,73 @@ else
 	not_ok "the journal has 'serving /dev/ksyms' at priority info"
 	diag "$msgs"
 fi
+
+# --- The live table under the sandbox ---------------------------------------------
+# Both event sources open (AF_NETLINK, perf_event_open and the capabilities
+# are the unit's to give), then the daemon drops what only opening needed.
+info=$(journalctl -b --no-pager -o cat -u $unit -p info..info 2>&1)
+warns=$(journalctl -b --no-pager -o cat -u $unit -p warning..warning 2>&1)
+l=$(grep -E '^live table: watching module uevents and dynamic symbols \([0-9]+ CPUs?\)$' <<<"$info" | tail -n1)
+if [[ -n $l ]]; then
+	ok "the journal says, at info: $l"
+else
+	not_ok "the journal says 'live table: watching module uevents and dynamic symbols (N CPUs)' at info"
+	diag "$(journal 20)"
+fi
+if grep -q '^live table: .* not available' <<<"$warns"; then
+	not_ok "no 'live table: ... not available' warning"
+	diag "$(grep '^live table: ' <<<"$warns")"
+else
+	ok "no 'live table: ... not available' warning"
+fi
+if grep -q '^dropped CAP_SYS_ADMIN and CAP_PERFMON' <<<"$info"; then
+	ok "the journal says CAP_SYS_ADMIN and CAP_PERFMON were dropped"
+else
+	not_ok "the journal says CAP_SYS_ADMIN and CAP_PERFMON were dropped"
+	diag "$(journal 20)"
+fi
+diag "perf_event_paranoid $(cat /proc/sys/kernel/perf_event_paranoid), perf_event_mlock_kb $(cat /proc/sys/kernel/perf_event_mlock_kb), LimitMEMLOCK $(prop $unit LimitMEMLOCK), $(nproc) CPU(s)"
+
+# The daemon's network namespace (PrivateNetwork=, owned by the initial
+# user namespace) hears the kernel's module uevents: listen in it as the
+# daemon does, while a module loads.
+mon=/run/ksymsd-vm-uevents
+if [[ $pid -gt 0 ]]; then
+	nsenter -t "$pid" -n stdbuf -oL udevadm monitor --kernel --subsystem-match=module >"$mon" 2>&1 &
+	monpid=$!
+	wait_for 10 grep -q 'KERNEL - the kernel uevent' "$mon"
+fi
+if modprobe dummy; then
+	ok "modprobe dummy"
+else
+	not_ok "modprobe dummy"
+fi
+if [[ -n ${monpid:-} ]]; then
+	if wait_for 10 grep -qE 'add +/module/dummy' "$mon"; then
+		ok "the daemon's network namespace receives the module's add uevent"
+	else
+		not_ok "the daemon's network namespace receives the module's add uevent"
+		diag "$(cat "$mon")"
+	fi
+	kill "$monpid" 2>/dev/null
+	wait "$monpid" 2>/dev/null
+fi
+# Then an open has the module: its section, and dummy_xmit at the address
+# /proc/kallsyms gives.
+want=$(awk '$3 == "dummy_xmit" && $4 == "[dummy]" { print "0x" $1; exit }' /proc/kallsyms)
+if o=$("$client" -s dummy:.text -y dummy_xmit /dev/ksyms 2>&1) &&
+	got=$(sed -n 's/^dummy_xmit=//p' <<<"$o") && [[ -n $want && $((got)) -eq $((want)) ]]; then
+	ok "after the load an open has dummy:.text and dummy_xmit at kallsyms' address ($want)"
+else
+	not_ok "after the load an open has dummy:.text and dummy_xmit at kallsyms' address (${want:-none in kallsyms})"
+	diag "$o"
+fi
+if rmmod dummy; then
+	check "after rmmod an open has no dummy_xmit" "$client" -Y dummy_xmit /dev/ksyms
+else
+	not_ok "rmmod dummy"
+fi
+check "the daemon is still active after the module came and went" is_active
 
 # --- A second daemon for the same name is refused --------------------------------------
 if [[ -x $daemon ]]; then
@@ -289,12 +370,34 @@ variants=(
 	"with ProtectKernelLogs=yes (drops CAP_SYSLOG)|ProtectKernelLogs=yes"
 	"as User=nobody with CAP_SYSLOG (/dev/cuse is 0600 root)|User=nobody|AmbientCapabilities=CAP_SYSLOG"
 )
+# And why it is not tighter for the live table: without each of these, the
+# daemon still serves, but says which event source it lost (opens then
+# re-read /proc/kallsyms). Fields: what, the warning's source, lines. A
+# list setting adds to the unit's; assigning it empty first starts afresh.
+live_variants=(
+	"without AF_NETLINK|module uevents|RestrictAddressFamilies=|RestrictAddressFamilies=AF_UNIX"
+	"without perf_event_open in the filter|dynamic symbols|SystemCallFilter=~perf_event_open"
+)
+# Only Debian's and Ubuntu's out-of-tree level 3 wants CAP_SYS_ADMIN as well.
+if [[ $(cat /proc/sys/kernel/perf_event_paranoid) -ge 3 ]]; then
+	live_variants+=("without CAP_SYS_ADMIN (perf_event_paranoid=3)|dynamic symbols|CapabilityBoundingSet=|CapabilityBoundingSet=CAP_SYSLOG CAP_PERFMON")
+fi
+# variant_unit NAME LINE...: the installed unit as NAME with the lines
+# added at the end of [Service], where they override.
+variant_unit() {
+	local name=$1
+	shift
+	awk -v add="$(printf '%s\n' Restart=no "$@")" '
+		/^\[Install\]/ && !done { print add; done = 1 } { print }
+		END { if (!done) print add }' "$frag" >"/run/systemd/system/$name.service"
+}
 for i in "${!variants[@]}"; do
 	IFS='|' read -r -a v <<<"${variants[$i]}"
-	# The added lines go at the end of [Service], where they override.
-	awk -v add="$(printf '%s\n' Restart=no "${v[@]:1}")" '
-		/^\[Install\]/ && !done { print add; done = 1 } { print }
-		END { if (!done) print add }' "$frag" >"/run/systemd/system/ksymsd-tighter$i.service"
+	variant_unit "ksymsd-tighter$i" "${v[@]:1}"
+done
+for i in "${!live_variants[@]}"; do
+	IFS='|' read -r -a v <<<"${live_variants[$i]}"
+	variant_unit "ksymsd-live$i" "${v[@]:2}"
 done
 systemctl daemon-reload
 for i in "${!variants[@]}"; do
@@ -312,6 +415,26 @@ for i in "${!variants[@]}"; do
 	systemctl stop "$u" 2>/dev/null
 	said=$(journalctl -b --no-pager -o cat -u "$u" -p err | head -n 1)
 	diag "${said:+ksymsd said: $said }($(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s)"
+done
+for i in "${!live_variants[@]}"; do
+	IFS='|' read -r -a v <<<"${live_variants[$i]}"
+	u=ksymsd-live$i.service
+	t0=$(up)
+	if timeout 60 systemctl start "$u" 2>/dev/null && o=$("$client" /dev/ksyms 2>&1); then
+		said=$(journalctl -b --no-pager -o cat -u "$u" -p warning..warning | grep '^live table: ')
+		if grep -q "^live table: ${v[1]} not available" <<<"$said"; then
+			ok "${v[0]}: ksymsd serves, and warns that ${v[1]} are not available"
+		else
+			not_ok "${v[0]}: ksymsd serves, and warns that ${v[1]} are not available"
+			diag "${said:-no live table warning}"
+		fi
+		diag "${said:+ksymsd said: $said }($(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s)"
+	else
+		not_ok "${v[0]}: ksymsd serves"
+		diag "${o:-}"
+		diag "$(journalctl -b --no-pager -o cat -u "$u" | tail -n 10)"
+	fi
+	systemctl stop "$u" 2>/dev/null
 done
 check "afterwards the installed unit starts again" timeout 60 systemctl start "$unit"
 check "and serves" "$client" /dev/ksyms
