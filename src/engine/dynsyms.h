@@ -106,10 +106,12 @@ void ks_dyn_map_release(struct ks_dyn_map *map);
  *
  * The batch applies whole or not at all. Returns
  *   0        m changed (map, if not NULL, says how; release it)
- *   1        nothing to change (every event skipped, or already there:
- *            an add of a line the model has, at that address, is a no-op)
- *   -ESTALE  an event does not fit: REREAD by the policy, a remove of a
- *            line that is not there, a model with owners out of order;
+ *   1        nothing to change (every event skipped, or already so: an
+ *            add of a line the model has at that address, or a remove of
+ *            one it lacks, is a no-op, so that events a read may already
+ *            show can be applied again)
+ *   -ESTALE  an event does not fit: REREAD by the policy, a model with
+ *            owners out of order;
  *            err says which in one line, and m is unchanged: read kallsyms
  *   -ENOMEM  m unchanged
  * Added names are the model's own copies (KS_SYM_OWNS_NAME), freed with

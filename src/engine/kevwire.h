@@ -40,6 +40,18 @@ enum ks_kevent_lost_why {
 struct ks_kevent {
 	enum ks_kevent_kind kind;
 	int cpu;			/* the ring it came from; -1 for uevents */
+	/*
+	 * For ksym.* and lost.* events from a timed ring (ks_perf_ring.timed):
+	 * when the kernel wrote the record, in nanoseconds of CLOCK_MONOTONIC
+	 * (the same clock as clock_gettime(CLOCK_MONOTONIC)). Records of
+	 * different CPUs' rings are ordered only by it: the same symbol added
+	 * on one CPU and removed on another comes out of a drain in ring order,
+	 * not in the order it happened. 0 when unknown: an untimed ring, a
+	 * uevent, and the losses a reader infers itself (ring_full,
+	 * ring_corrupt, cpu, uevent_overflow). Events with time 0 have no order
+	 * with respect to those of other rings.
+	 */
+	uint64_t time;
 	union {
 		struct {
 			const char *name;

@@ -21,14 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ksymlog.h"
 #include "shared/log.h"
 
 /* Retrying a table read while the kernel was not at rest: the first retry
  * soon (a module's init symbols go within milliseconds), then backing off. */
 #define RETRY_MS_MIN 10
 #define RETRY_MS_MAX 1000
+
+/* How far back a read applies the ksymbol records again (see
+ * table_read()): far beyond the moment between a removal's record and the
+ * line leaving kallsyms, and beyond how late a record can be drained. */
+#define REPLAY_NS 1000000000ull
 
 struct ks_table {
 	const struct ks_root *root;
@@ -52,6 +59,16 @@ struct ks_table {
 	struct ks_error err;
 	struct ks_table_stats stats;
 
+	/* The ksymbol records of the last REPLAY_NS before the current
+	 * table's read began, and since. */
+	struct ks_ksymlog log;
+	uint64_t log_from;		/* the log reaches back to here */
+	uint64_t applied_until;		/* the newest record in the table */
+	uint64_t inflight_until;	/* the newest being put there */
+	/* Since the table: a change only a read shows (a module, a loss, a
+	 * record without a time or out of order). */
+	bool must_read;
+
 	pthread_t thread;
 	bool thread_started;
 	int stop_fd;			/* eventfd: the thread ends */
@@ -74,9 +91,23 @@ static const char *kevent_what(const struct ks_kevent *ev)
 	return "event";
 }
 
-static int count_event(const struct ks_kevent *ev, void *data)
+/* What a drain took in, before it is counted. */
+struct intake {
+	uint64_t n;
+	bool must_read;		/* a change only a read shows */
+	struct ks_ksymlog ksyms;
+};
+
+/* A ksymbol record can be applied to the table only if it has a time:
+ * without one it has no order against the other CPUs' records. */
+static bool appliable(const struct ks_kevent *ev)
 {
-	uint64_t *n = data;
+	return (ev->kind == KS_KEVENT_KSYM_ADD || ev->kind == KS_KEVENT_KSYM_REMOVE) && ev->time;
+}
+
+static int take_event(const struct ks_kevent *ev, void *data)
+{
+	struct intake *in = data;
 	const char *name = "";
 
 	if (ev->kind == KS_KEVENT_MODULE_ADD || ev->kind == KS_KEVENT_MODULE_REMOVE)
@@ -84,18 +115,31 @@ static int count_event(const struct ks_kevent *ev, void *data)
 	else if (ev->kind == KS_KEVENT_KSYM_ADD || ev->kind == KS_KEVENT_KSYM_REMOVE)
 		name = ev->ksym.name;
 	ks_debug("table: %s%s%s", kevent_what(ev), *name ? ": " : "", name);
-	(*n)++;
+	in->n++;
+	if (!appliable(ev) || ks_ksymlog_add(&in->ksyms, ev) < 0)
+		in->must_read = true;
 	return 0;
 }
 
-/* Under drain_lock: n more events were taken in. */
-static void count_events(struct ks_table *t, uint64_t n)
+/* Under drain_lock: count what was taken in, and log its records. */
+static void count_intake(struct ks_table *t, struct intake *in)
 {
-	if (!n)
+	if (!in->n)
 		return;
 	pthread_mutex_lock(&t->lock);
-	t->events += n;
-	t->stats.events += n;
+	t->events += in->n;
+	t->stats.events += in->n;
+	t->must_read |= in->must_read;
+	for (size_t i = 0; i < in->ksyms.n; i++) {
+		const struct ks_kevent *ev = &in->ksyms.ev[i];
+
+		/* Older than one already in the table (or being put there):
+		 * its order against that one is lost. Older than the log
+		 * reaches back: a read would no longer replay it. */
+		if (ev->time <= t->applied_until || ev->time <= t->inflight_until ||
+		    ev->time < t->log_from || ks_ksymlog_add(&t->log, ev) < 0)
+			t->must_read = true;
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -103,31 +147,32 @@ static void count_events(struct ks_table *t, uint64_t n)
  * the sources empty. */
 static void table_drain(struct ks_table *t)
 {
+	struct intake in = { .n = 0 };
 	struct ks_error err = { 0 };
-	uint64_t n = 0;
-	int r;
 
 	if (!t->kev)
 		return;
 	pthread_mutex_lock(&t->drain_lock);
-	r = ks_kevents_drain(t->kev, count_event, &n, &err);
-	if (r < 0) {
+	if (ks_kevents_drain(t->kev, take_event, &in, &err) < 0) {
 		/* What was being drained may be gone: as good as lost. */
 		ks_debug("table: draining the kernel's events: %s", err.msg);
-		n++;
+		in.n++;
+		in.must_read = true;
 	}
-	count_events(t, n);
+	count_intake(t, &in);
 	pthread_mutex_unlock(&t->drain_lock);
+	ks_ksymlog_release(&in.ksyms);
 }
 
 void ks_table_announce(struct ks_table *t, const struct ks_kevent *ev)
 {
-	uint64_t n = 0;
+	struct intake in = { .n = 0 };
 
 	pthread_mutex_lock(&t->drain_lock);
-	count_event(ev, &n);
-	count_events(t, n);
+	take_event(ev, &in);
+	count_intake(t, &in);
 	pthread_mutex_unlock(&t->drain_lock);
+	ks_ksymlog_release(&in.ksyms);
 }
 
 /* Is the current table good for an open holding ticket mine? */
@@ -137,20 +182,113 @@ static bool serves(const struct ks_table *t, uint64_t mine)
 		return false;
 	if (t->cur_ticket > mine)
 		return true;	/* read after the open's drain */
-	return t->watching && t->cur_settled && t->cur_events == t->events;
+	return t->watching && t->cur_settled && t->cur_events == t->events && !t->must_read;
+}
+
+/* Make snap the current table (under t->lock); the old one is returned for
+ * unref outside it. */
+static struct ks_snapshot *install(struct ks_table *t, struct ks_snapshot *snap)
+{
+	struct ks_snapshot *old = t->cur;
+
+	t->cur = snap;
+	return old;
 }
 
 /*
- * Read a new table. Called and returns with t->lock held and no build
- * running; drops the lock while it reads.
+ * A copy of the logged records newer than after (the names stay the
+ * log's: only a build prunes it, and one build runs at a time). Under
+ * t->lock; sets inflight_until to the newest.
  */
-static void table_build(struct ks_table *t)
+static int take_batch(struct ks_table *t, uint64_t after, struct ks_kevent **evs, size_t *n)
+{
+	size_t from = ks_ksymlog_after(&t->log, after);
+
+	*n = t->log.n - from;
+	*evs = NULL;
+	if (!*n)
+		return 0;
+	*evs = malloc(*n * sizeof(**evs));
+	if (!*evs)
+		return -ENOMEM;
+	memcpy(*evs, t->log.ev + from, *n * sizeof(**evs));
+	t->inflight_until = ks_ksymlog_newest(&t->log);
+	return 0;
+}
+
+/*
+ * Bring the current table up to date from the logged records alone (no
+ * read of kallsyms). Called and returns with t->lock held and no build
+ * running. False if that cannot be done: read instead.
+ */
+static bool table_apply(struct ks_table *t)
+{
+	struct ks_snapshot *snap = NULL, *old = NULL;
+	struct ks_error err = { 0 };
+	struct ks_kevent *evs;
+	uint64_t events = t->events, newest = ks_ksymlog_newest(&t->log);
+	size_t n;
+	int r;
+
+	if (!t->cur || !t->cur_settled || !t->watching || t->must_read)
+		return false;
+	if (take_batch(t, t->applied_until, &evs, &n) < 0)
+		return false;
+	if (!n) {
+		/* Every event since is in the table already (a read's replay). */
+		t->cur_events = events;
+		return true;
+	}
+	t->building = true;
+	pthread_mutex_unlock(&t->lock);
+	r = ks_snapshot_apply(t->cache, t->root, evs, n, &snap, &err);
+	free(evs);
+	pthread_mutex_lock(&t->lock);
+	t->building = false;
+	t->inflight_until = 0;
+	if (r == 0) {
+		old = install(t, snap);
+		t->cur_events = events;
+		t->applied_until = newest;
+		t->stats.applied++;
+		ks_debug("table: applied %zu dynamic symbol change(s)", n);
+	} else {
+		ks_debug("table: cannot apply the dynamic symbol changes: %s", err.msg);
+		t->must_read = true;
+	}
+	pthread_cond_broadcast(&t->changed);
+	if (old) {
+		pthread_mutex_unlock(&t->lock);
+		ks_snapshot_unref(old);
+		pthread_mutex_lock(&t->lock);
+	}
+	return r == 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Read a new table, then apply to it again every record of the last
+ * REPLAY_NS: the kernel sends a removal's record before it takes the line
+ * out, so a read can still show what a record already removed; applying
+ * is idempotent, so the rest changes nothing. Called and returns with
+ * t->lock held and no build running; drops the lock while it reads.
+ */
+static void table_read(struct ks_table *t)
 {
 	struct ks_snapshot_opts so = { .root = t->root, .cache = t->cache };
-	struct ks_snapshot *snap = NULL, *old = NULL;
+	struct ks_snapshot *snap = NULL, *old = NULL, *replayed = NULL;
 	struct ks_snapshot_report rep = { 0 };
 	struct ks_error err = { 0 };
-	uint64_t events, ticket;
+	struct ks_kevent *evs = NULL;
+	uint64_t events, ticket, start, newest = 0;
+	size_t n = 0;
 	int r;
 
 	t->building = true;
@@ -159,31 +297,74 @@ static void table_build(struct ks_table *t)
 	pthread_mutex_lock(&t->lock);
 	events = t->events;
 	ticket = ++t->ticket;
+	/* What made this read necessary is in it from here on. */
+	t->must_read = false;
+	t->applied_until = 0;
+	start = monotonic_ns();
+	t->log_from = start > REPLAY_NS ? start - REPLAY_NS : 0;
 	pthread_mutex_unlock(&t->lock);
 
 	r = ks_snapshot_take_report(&so, &snap, &rep, &err);
+
+	pthread_mutex_lock(&t->lock);
+	ks_ksymlog_prune(&t->log, t->log_from);
+	/* Changes only a read shows, taken in during this one, keep
+	 * must_read set: the next open reads again. */
+	if (r == 0 && take_batch(t, 0, &evs, &n) < 0)
+		rep.settled = false;
+	newest = ks_ksymlog_newest(&t->log);
+	if (n)
+		events = t->events;
+	pthread_mutex_unlock(&t->lock);
+	if (n) {
+		struct ks_error aerr = { 0 };
+
+		if (ks_snapshot_apply(t->cache, t->root, evs, n, &replayed, &aerr) == 0) {
+			ks_snapshot_unref(snap);
+			snap = replayed;
+		} else {
+			/* It may still show a removed symbol: read again soon. */
+			ks_debug("table: cannot replay %zu dynamic symbol change(s): %s", n,
+				 aerr.msg);
+			rep.settled = false;
+		}
+	}
+	free(evs);
 	if (r == 0)
-		ks_debug("table: re-read (%s, %s)", rep.built ? "built" : "unchanged",
-			 rep.settled ? "settled" : "not settled: read again later");
+		ks_debug("table: re-read (%s, %s%s)", rep.built ? "built" : "unchanged",
+			 rep.settled ? "settled" : "not settled: read again later",
+			 n ? ", recent dynamic symbol changes applied again" : "");
 
 	pthread_mutex_lock(&t->lock);
 	t->building = false;
+	t->inflight_until = 0;
 	t->stats.rereads++;
 	t->stats.built += rep.built;
 	if (r == 0) {
-		old = t->cur;
-		t->cur = snap;
-		t->cur_events = events;
+		old = install(t, snap);
+			t->cur_events = events;
 		t->cur_ticket = ticket;
 		t->cur_settled = rep.settled;
+		t->applied_until = newest;
 	} else {
 		t->err_ret = r;
 		t->err_ticket = ticket;
 		t->err = err;
 	}
 	pthread_cond_broadcast(&t->changed);
-	if (old)
+	if (old) {
+		pthread_mutex_unlock(&t->lock);
 		ks_snapshot_unref(old);
+		pthread_mutex_lock(&t->lock);
+	}
+}
+
+/* Bring the table up to date: from the records if it can, else by a read.
+ * Called and returns with t->lock held and no build running. */
+static void table_update(struct ks_table *t)
+{
+	if (!table_apply(t))
+		table_read(t);
 }
 
 int ks_table_get(struct ks_table *t, struct ks_snapshot **snap, struct ks_error *err)
@@ -211,7 +392,7 @@ int ks_table_get(struct ks_table *t, struct ks_snapshot **snap, struct ks_error 
 		if (t->building)
 			pthread_cond_wait(&t->changed, &t->lock);
 		else
-			table_build(t);
+			table_update(t);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return r;
@@ -238,7 +419,7 @@ static void *table_thread(void *arg)
 		table_drain(t);
 		pthread_mutex_lock(&t->lock);
 		if (!t->building && !serves(t, t->ticket))
-			table_build(t);
+			table_update(t);
 		stale = !serves(t, t->ticket);
 		pthread_mutex_unlock(&t->lock);
 		/* Read at a moment the kernel was busy (or failed): again
@@ -345,6 +526,7 @@ void ks_table_free(struct ks_table *t)
 	if (t->stop_fd >= 0)
 		close(t->stop_fd);
 	ks_kevents_close(t->kev);
+	ks_ksymlog_release(&t->log);
 	if (t->cur)
 		ks_snapshot_unref(t->cur);
 	ks_snapshot_cache_free(t->cache);

@@ -361,6 +361,151 @@ static void test_replay_ksymbol_and_lost(void **state)
 	tree_free(&tr);
 }
 
+/* ---- timed ksymbol records: applied, not read ---- */
+
+#define PROG_A "bpf_prog_037c447e5d155045_k"
+#define PROG_B "bpf_prog_9ff3683733a23ae6_ks"
+#define KSYMS_BASE "ffffffff81000000 T _stext\nffffffffc0000000 t moda_fn\t[moda]\n"
+
+/* A tree whose sysctls make kallsyms list every BPF program. */
+static void tree_new_bpf(struct tree *tr)
+{
+	tree_new(tr);
+	tree_write(tr, "proc/sys/net/core/bpf_jit_enable", "1\n");
+	tree_write(tr, "proc/sys/net/core/bpf_jit_kallsyms", "1\n");
+	tree_write(tr, "proc/sys/net/core/bpf_jit_harden", "0\n");
+	tree_write(tr, "proc/sys/kernel/unprivileged_bpf_disabled", "2\n");
+	tree_write(tr, "proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void announce_ksym(struct ks_table *t, bool add, uint64_t addr, const char *name,
+			  uint64_t time, int cpu)
+{
+	struct ks_kevent ev = {
+		.kind = add ? KS_KEVENT_KSYM_ADD : KS_KEVENT_KSYM_REMOVE,
+		.cpu = cpu,
+		.time = time,
+		.ksym = { .addr = addr, .len = 19, .type = PERF_RECORD_KSYMBOL_TYPE_BPF,
+			  .name = name },
+	};
+
+	ks_table_announce(t, &ev);
+}
+
+static unsigned long applied(struct tree *tr)
+{
+	return stats(tr->t).applied;
+}
+
+/* A load and a close announced with their times: the table follows them
+ * without a read (the tree, never changed, proves it). */
+static void test_timed_records_applied(void **state)
+{
+	struct tree tr;
+	uint64_t t0;
+	bool read;
+
+	(void)state;
+	tree_new_bpf(&tr);
+	assert_false(open_has(&tr, PROG_A, &read));
+	assert_true(read);
+	t0 = now_ns();
+	announce_ksym(tr.t, true, 0xffffffffc00219d0, PROG_A, t0 + 1, 0);
+	assert_true(open_has(&tr, PROG_A, &read));
+	assert_false(read);
+	assert_int_equal(applied(&tr), 1);
+	assert_true(open_has(&tr, PROG_A, &read) && !read);
+	assert_int_equal(applied(&tr), 1);
+	/* Two at once, from two CPUs, drained out of order: put in order. */
+	announce_ksym(tr.t, true, 0xffffffffc0021a08, PROG_B, t0 + 3, 1);
+	announce_ksym(tr.t, false, 0xffffffffc00219d0, PROG_A, t0 + 2, 0);
+	assert_false(open_has(&tr, PROG_A, &read));
+	assert_false(read);
+	assert_true(open_has(&tr, PROG_B, &read) && !read);
+	assert_int_equal(applied(&tr), 2);
+	tree_free(&tr);
+}
+
+/* The same program loaded again at its old address on another CPU, its
+ * close drained after the new load was applied: the order is lost, and
+ * only a read can tell. */
+static void test_late_record_reads(void **state)
+{
+	struct tree tr;
+	uint64_t t0;
+	bool read;
+
+	(void)state;
+	tree_new_bpf(&tr);
+	open_has(&tr, PROG_A, &read);
+	t0 = now_ns();
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE "ffffffffc00219d0 t " PROG_A "\t[bpf]\n");
+	announce_ksym(tr.t, true, 0xffffffffc00219d0, PROG_A, t0 + 1, 0);
+	assert_true(open_has(&tr, PROG_A, &read) && !read);
+	announce_ksym(tr.t, true, 0xffffffffc00219d0, PROG_A, t0 + 3, 1);
+	assert_true(open_has(&tr, PROG_A, &read) && !read);
+	/* The close between the two loads, from CPU 0's ring, drained late:
+	 * applied now it would remove the program that is there. */
+	announce_ksym(tr.t, false, 0xffffffffc00219d0, PROG_A, t0 + 2, 0);
+	assert_true(open_has(&tr, PROG_A, &read));
+	assert_true(read);
+	assert_true(open_has(&tr, PROG_A, &read) && !read);
+	/* A load drained late is not skipped either. */
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE "ffffffffc00219d0 t " PROG_A "\t[bpf]\n"
+				       "ffffffffc0021a08 t " PROG_B "\t[bpf]\n");
+	announce_ksym(tr.t, true, 0xffffffffc0021a08, PROG_B, t0 + 2, 1);
+	assert_true(open_has(&tr, PROG_B, &read));
+	assert_true(read);
+	tree_free(&tr);
+}
+
+/* A read still showing a program whose close was announced (the kernel
+ * sends the record before it takes the line out): the record is applied
+ * to the read again. */
+static void test_read_replays_recent_records(void **state)
+{
+	struct ks_kevent lost = { .kind = KS_KEVENT_LOST, .lost.why = KS_LOST_PERF_RECORD };
+	struct tree tr;
+	uint64_t t0;
+	bool read;
+
+	(void)state;
+	tree_new_bpf(&tr);
+	t0 = now_ns();
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE "ffffffffc00219d0 t " PROG_A "\t[bpf]\n");
+	assert_true(open_has(&tr, PROG_A, &read) && read);
+	announce_ksym(tr.t, false, 0xffffffffc00219d0, PROG_A, t0 + 1, 0);
+	/* A loss too: it must be read, and the read still lists it. */
+	ks_table_announce(tr.t, &lost);
+	assert_false(open_has(&tr, PROG_A, &read));
+	assert_true(read);
+	tree_free(&tr);
+}
+
+/* Untimed records (an old kernel): no order, so every one is read. */
+static void test_untimed_records_read(void **state)
+{
+	struct tree tr;
+	bool read;
+
+	(void)state;
+	tree_new_bpf(&tr);
+	open_has(&tr, PROG_A, &read);
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE "ffffffffc00219d0 t " PROG_A "\t[bpf]\n");
+	announce_ksym(tr.t, true, 0xffffffffc00219d0, PROG_A, 0, 0);
+	assert_true(open_has(&tr, PROG_A, &read) && read);
+	assert_int_equal(applied(&tr), 0);
+	tree_free(&tr);
+}
+
 /* ---- this machine's kernel ---- */
 
 /* A table watching this kernel with both sources, primed; or skip. */
@@ -497,6 +642,10 @@ int main(void)
 		cmocka_unit_test(test_replay_module_announced),
 		cmocka_unit_test(test_replay_init_symbols),
 		cmocka_unit_test(test_replay_ksymbol_and_lost),
+		cmocka_unit_test(test_timed_records_applied),
+		cmocka_unit_test(test_late_record_reads),
+		cmocka_unit_test(test_read_replays_recent_records),
+		cmocka_unit_test(test_untimed_records_read),
 		cmocka_unit_test(test_live_unchanged_served_without_read),
 		cmocka_unit_test(test_live_bpf_before_open_is_in_it),
 		cmocka_unit_test(test_live_background_rebuild),
