@@ -60,6 +60,8 @@ void ks_ksymlog_prune(struct ks_ksymlog *log, uint64_t t)
 
 	while (k < log->n && log->ev[k].time < t)
 		free((char *)log->ev[k++].ksym.name);
+	if (!k)
+		return;
 	memmove(log->ev, log->ev + k, (log->n - k) * sizeof(*log->ev));
 	log->n -= k;
 }
