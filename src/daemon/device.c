@@ -269,8 +269,10 @@ void ks_device_log_watch(const struct ks_device *dev)
 		return;
 	}
 	if (live == (KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL)) {
-		ks_info("live table: watching module uevents and dynamic symbols (%u CPUs)",
-			ks_table_cpus(dev->table));
+		unsigned int cpus = ks_table_cpus(dev->table);
+
+		ks_info("live table: watching module uevents and dynamic symbols (%u CPU%s)", cpus,
+			cpus == 1 ? "" : "s");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
