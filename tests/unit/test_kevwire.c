@@ -477,29 +477,29 @@ static void test_record_parse(void **state)
 	(void)state;
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + 16, &lost, 8);
-	assert_int_equal(ks_perf_record_parse(rec, 24, 2, &ev), 1);
+	assert_int_equal(ks_perf_record_parse(rec, 24, 2, false, &ev), 1);
 	assert_int_equal(ev.kind, KS_KEVENT_LOST);
 	assert_int_equal(ev.lost.why, KS_LOST_PERF_RECORD);
 	assert_int_equal(ev.lost.count, 9);
 	assert_int_equal(ev.cpu, 2);
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, &ev), -EBADMSG);	/* size != header */
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);	/* size != header */
 	h.size = 16;
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, &ev), -EBADMSG);	/* too short */
-	assert_int_equal(ks_perf_record_parse(rec, 4, 2, &ev), -EBADMSG);
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);	/* too short */
+	assert_int_equal(ks_perf_record_parse(rec, 4, 2, false, &ev), -EBADMSG);
 	h = (struct perf_event_header){ .type = 17 /* KSYMBOL */, .size = 32 };
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + 22, &flags, 2);
 	memcpy(rec + 24, "x", 2);
-	assert_int_equal(ks_perf_record_parse(rec, 32, 0, &ev), 1);
+	assert_int_equal(ks_perf_record_parse(rec, 32, 0, false, &ev), 1);
 	assert_int_equal(ev.kind, KS_KEVENT_KSYM_REMOVE);
 	assert_string_equal(ev.ksym.name, "x");
 	h.size = 24;	/* no room for a name */
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 24, 0, &ev), -EBADMSG);
+	assert_int_equal(ks_perf_record_parse(rec, 24, 0, false, &ev), -EBADMSG);
 	h = (struct perf_event_header){ .type = 3 /* COMM */, .size = 32 };
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 32, 0, &ev), 0);
+	assert_int_equal(ks_perf_record_parse(rec, 32, 0, false, &ev), 0);
 }
 
 int main(void)
