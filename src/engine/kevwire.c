@@ -220,11 +220,10 @@ int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed,
 		return -EBADMSG;
 	if (h.type != PERF_RECORD_KSYMBOL && h.type != PERF_RECORD_LOST)
 		return 0;
-	if (timed) {
-		if (size < sizeof(h) + KS_SAMPLE_ID_TIME_SIZE)
-			return -EBADMSG;
+	/* size >= 8: no wrap. A record too short for its trailer is then too
+	 * short for its body, refused below. */
+	if (timed)
 		body = size - KS_SAMPLE_ID_TIME_SIZE;
-	}
 	if (h.type == PERF_RECORD_KSYMBOL) {
 		const struct ksymbol_record *k = rec;
 
