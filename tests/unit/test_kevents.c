@@ -33,7 +33,9 @@ static void bpf_symbols_or_skip(void)
 {
 	char sym[600];
 	uint32_t len;
-	int fd = kev_bpf_load(1, "ksymsd_probe");
+	/* A tag of our own: test_table loads kev_bpf_load(1, "ksymsd_probe") at
+	 * the same time under meson, and two like it are not "once" in kallsyms. */
+	int fd = kev_bpf_load((int32_t)getpid() * 64 + 61, "ksymsd_probe");
 
 	if (fd < 0) {
 		print_message("skipped: BPF_PROG_LOAD: %s (needs CAP_BPF)\n", strerror(-fd));
