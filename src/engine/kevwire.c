@@ -205,8 +205,7 @@ struct lost_record {
 	uint64_t lost;
 };
 
-int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed,
-			 struct ks_kevent *ev)
+int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed, struct ks_kevent *ev)
 {
 	struct perf_event_header h;
 	size_t body = size;	/* the record without its trailer */

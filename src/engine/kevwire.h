@@ -173,5 +173,4 @@ int ks_perf_ring_drain(struct ks_perf_ring *ring, ks_kevent_fn fn, void *data);
  * must end (its NUL) before it; a record too short to hold it is malformed.
  * Without, ev->time is 0. ev's strings point into rec.
  */
-int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed,
-			 struct ks_kevent *ev);
+int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed, struct ks_kevent *ev);

@@ -487,7 +487,8 @@ static void test_record_parse(void **state)
 	assert_int_equal(ev.lost.why, KS_LOST_PERF_RECORD);
 	assert_int_equal(ev.lost.count, 9);
 	assert_int_equal(ev.cpu, 2);
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);	/* size != header */
+	/* size != header */
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);
 	h.size = 16;
 	memcpy(rec, &h, sizeof(h));
 	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);	/* too short */
