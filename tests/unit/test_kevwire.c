@@ -491,7 +491,8 @@ static void test_record_parse(void **state)
 	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);
 	h.size = 16;
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);	/* too short */
+	/* too short */
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);
 	assert_int_equal(ks_perf_record_parse(rec, 4, 2, false, &ev), -EBADMSG);
 	h = (struct perf_event_header){ .type = 17 /* KSYMBOL */, .size = 32 };
 	memcpy(rec, &h, sizeof(h));
