@@ -35,6 +35,7 @@ struct cpu_event {
 struct ks_kevents {
 	unsigned int sources;		/* live */
 	bool ksymbol;			/* the ksymbol source opened once: follow hotplug */
+	bool untimed;			/* the kernel refused timestamps: open without */
 	char why_uevent[sizeof(((struct ks_error *)0)->msg)];
 	char why_ksymbol[sizeof(((struct ks_error *)0)->msg)];
 	int epfd;
@@ -212,7 +213,13 @@ static void cpu_close(struct ks_kevents *kev, unsigned int cpu)
 	kev->cpus[cpu] = NULL;
 }
 
-static int cpu_open(struct ks_kevents *kev, unsigned int cpu, struct ks_error *err)
+/*
+ * A dummy event with attr.ksymbol on cpu. Timed, its records end with a
+ * sample_id of the time alone, CLOCK_MONOTONIC (use_clockid: perf's own clock
+ * is local_clock(), comparable to nothing userspace reads). Untimed when
+ * kev->untimed says the kernel refused that once.
+ */
+static int perf_open(const struct ks_kevents *kev, unsigned int cpu)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -223,6 +230,18 @@ static int cpu_open(struct ks_kevents *kev, unsigned int cpu, struct ks_error *e
 		.watermark = 1,
 		.wakeup_watermark = 1,
 	};
+
+	if (!kev->untimed) {
+		attr.sample_id_all = 1;
+		attr.sample_type = PERF_SAMPLE_TIME;
+		attr.use_clockid = 1;
+		attr.clockid = CLOCK_MONOTONIC;
+	}
+	return (int)syscall(SYS_perf_event_open, &attr, -1, (int)cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int cpu_open(struct ks_kevents *kev, unsigned int cpu, struct ks_error *err)
+{
 	struct epoll_event ee = { .events = EPOLLIN };
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct perf_event_mmap_page *pg;
@@ -234,7 +253,16 @@ static int cpu_open(struct ks_kevents *kev, unsigned int cpu, struct ks_error *e
 	if (!c)
 		return ks_error_set(err, ENOMEM, "out of memory");
 	c->map = MAP_FAILED;
-	c->fd = (int)syscall(SYS_perf_event_open, &attr, -1, (int)cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	c->fd = perf_open(kev, cpu);
+	/* A kernel that knows ksymbol records (5.1) knows the rest (4.1 and
+	 * before); still, one refusing timestamps gets untimed events, for
+	 * good, rather than none. */
+	if (c->fd < 0 && errno == EINVAL && !kev->untimed) {
+		kev->untimed = true;
+		c->fd = perf_open(kev, cpu);
+		if (c->fd < 0)
+			kev->untimed = false;
+	}
 	if (c->fd < 0) {
 		r = -errno;
 		ks_error_set(err, -r, "perf_event_open(dummy, ksymbol, CPU %u): %s%s", cpu,
@@ -269,6 +297,7 @@ static int cpu_open(struct ks_kevents *kev, unsigned int cpu, struct ks_error *e
 	c->ring.data = (const unsigned char *)c->map + off;
 	c->ring.size = size;
 	c->ring.cpu = (int)cpu;
+	c->ring.timed = !kev->untimed;
 	ee.data.fd = c->fd;
 	if (epoll_ctl(kev->epfd, EPOLL_CTL_ADD, c->fd, &ee) < 0) {
 		r = -errno;
@@ -490,6 +519,11 @@ unsigned int ks_kevents_cpus(const struct ks_kevents *kev)
 unsigned int ks_kevents_sources(const struct ks_kevents *kev)
 {
 	return kev->sources;
+}
+
+bool ks_kevents_timed(const struct ks_kevents *kev)
+{
+	return kev->ksymbol && !kev->untimed;
 }
 
 const char *ks_kevents_unavailable(const struct ks_kevents *kev, unsigned int source)

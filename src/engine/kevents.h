@@ -13,7 +13,11 @@
  *   symbols registered or unregistered ([bpf] programs, trampolines and
  *   dispatchers, [__builtin__ftrace] trampolines, [__builtin__kprobes] insn
  *   pages). The kernel writes each record once, into the ring of the CPU it
- *   ran on.
+ *   ran on, and stamps it (ks_kevent.time, CLOCK_MONOTONIC): a drain reports
+ *   ring after ring, so only the times order records of different CPUs, as
+ *   when the same symbol (a BPF program loaded, closed and loaded again at a
+ *   reused address; ftrace_trampoline) is added on one CPU and removed on
+ *   another.
  *
  * What each needs: the uevent socket, AF_NETLINK (no capability) in a
  * network namespace owned by the initial user namespace (elsewhere it opens
@@ -58,6 +62,15 @@ int ks_kevents_open(unsigned int flags, struct ks_kevents **kevp, struct ks_erro
  * CPU hotplug only through uevents: without them, a CPU taken offline and
  * back between drains goes unnoticed. */
 unsigned int ks_kevents_sources(const struct ks_kevents *kev);
+
+/*
+ * Whether every ksymbol record carries its time (ks_kevent.time, nanoseconds
+ * of CLOCK_MONOTONIC): the events are opened with attr.sample_id_all and
+ * PERF_SAMPLE_TIME on attr.use_clockid CLOCK_MONOTONIC. A kernel refusing
+ * that (EINVAL) gets events without, for good: their records have time 0 and
+ * no order between CPUs. False too when the ksymbol source never opened.
+ */
+bool ks_kevents_timed(const struct ks_kevents *kev);
 
 /* How many CPUs have a ksymbol event open now. */
 unsigned int ks_kevents_cpus(const struct ks_kevents *kev);

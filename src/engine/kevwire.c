@@ -189,7 +189,7 @@ size_t ks_uevent_filter(struct sock_filter *prog, size_t max)
 
 /* ---- perf rings ---------------------------------------------------------- */
 
-/* PERF_RECORD_KSYMBOL without sample_id (attr.sample_id_all is not set). */
+/* PERF_RECORD_KSYMBOL; with sample_id_all, the time trailer follows the name. */
 struct ksymbol_record {
 	struct perf_event_header header;
 	uint64_t addr;
@@ -205,9 +205,10 @@ struct lost_record {
 	uint64_t lost;
 };
 
-int ks_perf_record_parse(const void *rec, size_t size, int cpu, struct ks_kevent *ev)
+int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed, struct ks_kevent *ev)
 {
 	struct perf_event_header h;
+	size_t body = size;	/* the record without its trailer */
 
 	memset(ev, 0, sizeof(*ev));
 	ev->cpu = cpu;
@@ -216,12 +217,18 @@ int ks_perf_record_parse(const void *rec, size_t size, int cpu, struct ks_kevent
 	memcpy(&h, rec, sizeof(h));
 	if (h.size != size)
 		return -EBADMSG;
+	if (h.type != PERF_RECORD_KSYMBOL && h.type != PERF_RECORD_LOST)
+		return 0;
+	/* size >= 8: no wrap. A record too short for its trailer is then too
+	 * short for its body, refused below. */
+	if (timed)
+		body = size - KS_SAMPLE_ID_TIME_SIZE;
 	if (h.type == PERF_RECORD_KSYMBOL) {
 		const struct ksymbol_record *k = rec;
-		size_t room = size - offsetof(struct ksymbol_record, name);
 
-		/* The name is NUL-padded to 8 bytes; sample_id would follow. */
-		if (size < sizeof(*k) + 1 || !memchr(k->name, '\0', room))
+		/* The name is NUL-padded to 8 bytes; sample_id follows. */
+		if (body < sizeof(*k) + 1 ||
+		    !memchr(k->name, '\0', body - offsetof(struct ksymbol_record, name)))
 			return -EBADMSG;
 		ev->kind = (k->flags & PERF_RECORD_KSYMBOL_FLAGS_UNREGISTER) ? KS_KEVENT_KSYM_REMOVE
 									      : KS_KEVENT_KSYM_ADD;
@@ -229,19 +236,18 @@ int ks_perf_record_parse(const void *rec, size_t size, int cpu, struct ks_kevent
 		ev->ksym.len = k->len;
 		ev->ksym.type = k->ksym_type;
 		ev->ksym.name = k->name;
-		return 1;
-	}
-	if (h.type == PERF_RECORD_LOST) {
+	} else {
 		const struct lost_record *l = rec;
 
-		if (size < sizeof(*l))
+		if (body < sizeof(*l))
 			return -EBADMSG;
 		ev->kind = KS_KEVENT_LOST;
 		ev->lost.why = KS_LOST_PERF_RECORD;
 		ev->lost.count = l->lost;
-		return 1;
 	}
-	return 0;
+	if (timed)
+		memcpy(&ev->time, (const unsigned char *)rec + body, sizeof(ev->time));
+	return 1;
 }
 
 /* Hand ev to fn, counting it. */
@@ -296,7 +302,8 @@ int ks_perf_ring_drain(struct ks_perf_ring *ring, ks_kevent_fn fn, void *data)
 	/* The kernel writes a record of s bytes only while more than s bytes
 	 * are free (ring_buffer_has_space()), and free space only shrinks
 	 * until we move the tail: a drop since the last drain needs free <= s. */
-	full = ring->size - (head - tail) <= KS_KSYM_RECORD_MAX;
+	full = ring->size - (head - tail) <=
+	       KS_KSYM_RECORD_MAX - (ring->timed ? 0 : KS_SAMPLE_ID_TIME_SIZE);
 	while (tail < head) {
 		uint64_t off = tail & (ring->size - 1);
 		struct perf_event_header h;
@@ -316,7 +323,7 @@ int ks_perf_ring_drain(struct ks_perf_ring *ring, ks_kevent_fn fn, void *data)
 			continue;
 		}
 		rec = ring_record(ring, off, h.size);
-		if (!rec || ks_perf_record_parse(rec, h.size, ring->cpu, &ev) < 0)
+		if (!rec || ks_perf_record_parse(rec, h.size, ring->cpu, ring->timed, &ev) < 0)
 			ev = (struct ks_kevent){ .kind = KS_KEVENT_LOST, .cpu = ring->cpu,
 						 .lost.why = KS_LOST_RING_CORRUPT };
 		r = emit(&ev, fn, data, &n);

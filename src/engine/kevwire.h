@@ -121,13 +121,23 @@ size_t ks_uevent_filter(struct sock_filter *prog, size_t max);
 /* ---- perf rings ---------------------------------------------------------- */
 
 /*
- * The largest record a ksymbol ring gets: header, addr, len, type, flags and
- * a name of up to KSYM_NAME_LEN (512 since 6.1) bytes with its padding. With
- * no more room than this left in a ring, a record may have been dropped
- * without a PERF_RECORD_LOST yet, which the kernel writes only in front of
- * the next record that fits.
+ * The sample_id trailer of every non-sample record of a timed ring (one
+ * opened with attr.sample_id_all and attr.sample_type = PERF_SAMPLE_TIME
+ * alone): struct { u64 time; }, at the record's end, after the KSYMBOL
+ * record's NUL-padded name or the LOST record's count
+ * (kernel/events/core.c, perf_event__output_id_sample()).
  */
-#define KS_KSYM_RECORD_MAX (8 + 8 + 4 + 2 + 2 + 512)
+#define KS_SAMPLE_ID_TIME_SIZE 8
+
+/*
+ * The largest record a ksymbol ring gets: header, addr, len, type, flags, a
+ * name of up to KSYM_NAME_LEN (512 since 6.1) bytes with its padding, and the
+ * time trailer of a timed ring. With no more room than this (less the trailer
+ * in an untimed ring) left in a ring, a record may have been dropped without
+ * a PERF_RECORD_LOST yet, which the kernel writes only in front of the next
+ * record that fits.
+ */
+#define KS_KSYM_RECORD_MAX (8 + 8 + 4 + 2 + 2 + 512 + KS_SAMPLE_ID_TIME_SIZE)
 
 /*
  * One perf ring as mmap'd: the control page (data_head, data_tail) and the
@@ -139,6 +149,9 @@ struct ks_perf_ring {
 	const unsigned char *data;
 	uint64_t size;
 	int cpu;
+	/* The records end with the time trailer (KS_SAMPLE_ID_TIME_SIZE): the
+	 * event was opened with sample_id_all and PERF_SAMPLE_TIME. */
+	bool timed;
 	/* A record split across the end of the data area is put together here. */
 	unsigned char bounce[KS_KSYM_RECORD_MAX + 64];
 };
@@ -153,8 +166,11 @@ struct ks_perf_ring {
 int ks_perf_ring_drain(struct ks_perf_ring *ring, ks_kevent_fn fn, void *data);
 
 /*
- * Parse one whole record (size bytes, 8-aligned, from its perf_event_header):
- * 1 and ev filled for PERF_RECORD_KSYMBOL or PERF_RECORD_LOST, 0 for another
- * type, -EBADMSG for a malformed one. ev's strings point into rec.
+ * Parse one whole record (size bytes, 8-aligned, from its perf_event_header)
+ * of cpu's ring: 1 and ev filled for PERF_RECORD_KSYMBOL or PERF_RECORD_LOST,
+ * 0 for another type, -EBADMSG for a malformed one. With timed, the record
+ * ends with the time trailer: ev->time is read from it, and a KSYMBOL name
+ * must end (its NUL) before it; a record too short to hold it is malformed.
+ * Without, ev->time is 0. ev's strings point into rec.
  */
-int ks_perf_record_parse(const void *rec, size_t size, int cpu, struct ks_kevent *ev);
+int ks_perf_record_parse(const void *rec, size_t size, int cpu, bool timed, struct ks_kevent *ev);

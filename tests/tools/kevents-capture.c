@@ -95,7 +95,10 @@ static int capture_uevents(const char *dir, int count, int seconds)
 	return got == count ? 0 : 1;
 }
 
-/* A dummy event on cpu with attr.ksymbol and a ring of pages data pages. */
+/* A dummy event on cpu with attr.ksymbol and a ring of pages data pages.
+ * Untimed (no sample_id_all): the records carry no time trailer, as the
+ * fixtures' do; kevents opens its events timed, and test_kevwire makes its
+ * timed records from these by appending the trailer. */
 static void ring_open(struct ring *r, int cpu, unsigned int pages)
 {
 	struct perf_event_attr attr;

@@ -14,6 +14,7 @@
 struct kev_seen {
 	enum ks_kevent_kind kind;
 	int cpu;
+	uint64_t time;		/* ks_kevent.time */
 	uint64_t addr, count;
 	uint32_t len;
 	uint16_t type;
@@ -38,6 +39,7 @@ static inline int kev_collect(const struct ks_kevent *ev, void *data)
 	memset(s, 0, sizeof(*s));
 	s->kind = ev->kind;
 	s->cpu = ev->cpu;
+	s->time = ev->time;
 	switch (ev->kind) {
 	case KS_KEVENT_MODULE_ADD:
 	case KS_KEVENT_MODULE_REMOVE:
@@ -59,7 +61,8 @@ static inline int kev_collect(const struct ks_kevent *ev, void *data)
 	return log->n == log->stop_at ? -ECANCELED : 0;
 }
 
-/* One line per event, the format of tests/fixtures/kevents/ksymbol/ *.txt. */
+/* One line per event, the format of tests/fixtures/kevents/ksymbol/ *.txt (no time:
+ * the captured rings are untimed). */
 static inline void kev_format(const struct kev_seen *s, char *buf, size_t size)
 {
 	if (s->kind == KS_KEVENT_KSYM_ADD || s->kind == KS_KEVENT_KSYM_REMOVE)

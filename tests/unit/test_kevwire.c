@@ -355,6 +355,8 @@ static void records_every_offset(const char *set)
 			expect_txt(&log, ksym_file(set, "records.txt"),
 				   size - len <= KS_KSYM_RECORD_MAX ? "lost ring_full" : NULL);
 			assert_int_equal(log.ev[0].cpu, 3);
+			for (int i = 0; i < log.n; i++)
+				assert_true(log.ev[i].time == 0);	/* untimed */
 			assert_true(im.page.data_tail == tail + len);
 			free(im.data);
 		}
@@ -382,9 +384,12 @@ static void check_image(const char *bin, const char *txt, const char *extra, boo
 	assert_int_equal(wraps, off + (head - im.page.data_tail) > im.ring.size);
 	log.n = 0;
 	log.stop_at = 0;
+	assert_false(im.ring.timed);	/* captured without sample_id_all */
 	r = ks_perf_ring_drain(&im.ring, kev_collect, &log);
 	assert_int_equal(r, log.n);
 	expect_txt(&log, txt, extra);
+	for (int i = 0; i < log.n; i++)
+		assert_true(log.ev[i].time == 0);
 	assert_true(im.page.data_tail == head);
 	/* Consumed: nothing the second time. */
 	log.n = 0;
@@ -527,29 +532,296 @@ static void test_record_parse(void **state)
 	(void)state;
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + 16, &lost, 8);
-	assert_int_equal(ks_perf_record_parse(rec, 24, 2, &ev), 1);
+	assert_int_equal(ks_perf_record_parse(rec, 24, 2, false, &ev), 1);
 	assert_int_equal(ev.kind, KS_KEVENT_LOST);
 	assert_int_equal(ev.lost.why, KS_LOST_PERF_RECORD);
 	assert_int_equal(ev.lost.count, 9);
 	assert_int_equal(ev.cpu, 2);
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, &ev), -EBADMSG);	/* size != header */
+	/* size != header */
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);
 	h.size = 16;
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 16, 2, &ev), -EBADMSG);	/* too short */
-	assert_int_equal(ks_perf_record_parse(rec, 4, 2, &ev), -EBADMSG);
+	/* too short */
+	assert_int_equal(ks_perf_record_parse(rec, 16, 2, false, &ev), -EBADMSG);
+	assert_int_equal(ks_perf_record_parse(rec, 4, 2, false, &ev), -EBADMSG);
 	h = (struct perf_event_header){ .type = 17 /* KSYMBOL */, .size = 32 };
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + 22, &flags, 2);
 	memcpy(rec + 24, "x", 2);
-	assert_int_equal(ks_perf_record_parse(rec, 32, 0, &ev), 1);
+	assert_int_equal(ks_perf_record_parse(rec, 32, 0, false, &ev), 1);
 	assert_int_equal(ev.kind, KS_KEVENT_KSYM_REMOVE);
 	assert_string_equal(ev.ksym.name, "x");
 	h.size = 24;	/* no room for a name */
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 24, 0, &ev), -EBADMSG);
+	assert_int_equal(ks_perf_record_parse(rec, 24, 0, false, &ev), -EBADMSG);
 	h = (struct perf_event_header){ .type = 3 /* COMM */, .size = 32 };
 	memcpy(rec, &h, sizeof(h));
-	assert_int_equal(ks_perf_record_parse(rec, 32, 0, &ev), 0);
+	assert_int_equal(ks_perf_record_parse(rec, 32, 0, false, &ev), 0);
+}
+
+/* ---- timed records (sample_id_all, PERF_SAMPLE_TIME) --------------------- */
+
+/*
+ * A timed PERF_RECORD_KSYMBOL as the kernel writes it
+ * (perf_event_ksymbol_output()): header, addr, len, type, flags, the name
+ * with its NUL, NUL-padded to 8 bytes, then sample_id: { u64 time }. In a
+ * buffer of exactly its size, so that ASan sees a read past it.
+ */
+static unsigned char *timed_ksym(const char *name, uint16_t flags, uint64_t time, size_t *size)
+{
+	size_t nlen = strlen(name), pad = (nlen + 1 + 7) / 8 * 8;
+	struct perf_event_header h = { .type = PERF_RECORD_KSYMBOL };
+	uint64_t addr = 0xffffffffc0002000ull;
+	uint32_t len = 96;
+	uint16_t type = 1;
+	unsigned char *r;
+
+	*size = 24 + pad + 8;
+	h.size = (uint16_t)*size;
+	r = calloc(1, *size);
+	assert_non_null(r);
+	memcpy(r, &h, sizeof(h));
+	memcpy(r + 8, &addr, 8);
+	memcpy(r + 16, &len, 4);
+	memcpy(r + 20, &type, 2);
+	memcpy(r + 22, &flags, 2);
+	memcpy(r + 24, name, nlen);
+	memcpy(r + 24 + pad, &time, 8);
+	return r;
+}
+
+static void test_record_parse_timed(void **state)
+{
+	/* 1..25 bytes: every padding; 511 = KSYM_NAME_LEN - 1, the longest,
+	 * its NUL the last byte before the trailer, as for every 8k - 1. */
+	static const size_t lens[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+				       14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 511 };
+	/* Times with and without NUL bytes, in the trailer's every byte. */
+	static const uint64_t times[] = { 0x1122334455667788ull, 1, 0x100, 0xff00000000000000ull,
+					  123456789012345ull };
+	char name[600];
+	struct ks_kevent ev;
+	unsigned char *r;
+	size_t size;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (size_t t = 0; t < sizeof(times) / sizeof(times[0]); t++) {
+			for (size_t j = 0; j < lens[i]; j++)
+				name[j] = (char)('a' + (i + j) % 26);
+			name[lens[i]] = '\0';
+			r = timed_ksym(name, (uint16_t)(t & 1), times[t], &size);
+			assert_int_equal(size % 8, 0);
+			if (lens[i] % 8 == 7)	/* the NUL right before the trailer */
+				assert_int_equal(r[size - 9], 0);
+			assert_int_equal(ks_perf_record_parse(r, size, 1, true, &ev), 1);
+			assert_int_equal(ev.kind,
+					 t & 1 ? KS_KEVENT_KSYM_REMOVE : KS_KEVENT_KSYM_ADD);
+			assert_int_equal(ev.cpu, 1);
+			assert_true(ev.ksym.addr == 0xffffffffc0002000ull);
+			assert_int_equal(ev.ksym.len, 96);
+			assert_int_equal(ev.ksym.type, 1);
+			assert_string_equal(ev.ksym.name, name);
+			assert_true(ev.time == times[t]);
+			/* Read as untimed: no time (the trailer is taken for padding). */
+			assert_int_equal(ks_perf_record_parse(r, size, 1, false, &ev), 1);
+			assert_string_equal(ev.ksym.name, name);
+			assert_true(ev.time == 0);
+			/* Cut short of the trailer (by a whole 8 bytes: sizes are
+			 * 8k): what is left may not be taken for name and time. */
+			if (lens[i] % 8 == 7) {
+				struct perf_event_header h;
+
+				memcpy(&h, r, sizeof(h));
+				h.size = (uint16_t)(size - 8);
+				memcpy(r, &h, sizeof(h));
+				assert_int_equal(ks_perf_record_parse(r, size - 8, 1, true, &ev),
+						 -EBADMSG);
+			}
+			free(r);
+		}
+	}
+
+	/* A name filling its 8 bytes without a NUL: the NUL in the trailer's
+	 * time (0x100: its first byte) does not end it. Untimed, the same
+	 * bytes are a name padded to 16. */
+	r = timed_ksym("12345678", 0, 0x100, &size);
+	assert_int_equal(size, 24 + 16 + 8);
+	memcpy(r + 32, "abcdefgh", 8);	/* the padding: no NUL left in the name area */
+	assert_int_equal(ks_perf_record_parse(r, size, 0, true, &ev), -EBADMSG);
+	free(r);
+	r = timed_ksym("1234567", 0, 0x100, &size);	/* 24 + 8 + 8 */
+	r[31] = 'x';	/* the padding NUL */
+	assert_int_equal(ks_perf_record_parse(r, size, 0, true, &ev), -EBADMSG);
+	assert_int_equal(ks_perf_record_parse(r, size, 0, false, &ev), 1);
+	assert_string_equal(ev.ksym.name, "1234567x");
+	free(r);
+
+	/* Too short for a name and the trailer: 24 + 8 is a name and no time,
+	 * or a time and no name. */
+	{
+		unsigned char rec[32] = { 0 };
+		struct perf_event_header h = { .type = PERF_RECORD_KSYMBOL, .size = 32 };
+		uint64_t lost = 7, time = 0xabcdef;
+
+		memcpy(rec, &h, sizeof(h));
+		memcpy(rec + 24, "x", 2);
+		assert_int_equal(ks_perf_record_parse(rec, 32, 0, false, &ev), 1);
+		assert_int_equal(ks_perf_record_parse(rec, 32, 0, true, &ev), -EBADMSG);
+		h.size = 8;
+		memcpy(rec, &h, sizeof(h));
+		assert_int_equal(ks_perf_record_parse(rec, 8, 0, true, &ev), -EBADMSG);
+		h.size = 16;
+		memcpy(rec, &h, sizeof(h));
+		assert_int_equal(ks_perf_record_parse(rec, 16, 0, true, &ev), -EBADMSG);
+
+		/* PERF_RECORD_LOST: id, count, then the time. */
+		h = (struct perf_event_header){ .type = PERF_RECORD_LOST, .size = 32 };
+		memset(rec, 0, sizeof(rec));
+		memcpy(rec, &h, sizeof(h));
+		memcpy(rec + 16, &lost, 8);
+		memcpy(rec + 24, &time, 8);
+		assert_int_equal(ks_perf_record_parse(rec, 32, 5, true, &ev), 1);
+		assert_int_equal(ev.kind, KS_KEVENT_LOST);
+		assert_int_equal(ev.lost.why, KS_LOST_PERF_RECORD);
+		assert_int_equal(ev.lost.count, 7);
+		assert_true(ev.time == 0xabcdef);
+		assert_int_equal(ev.cpu, 5);
+		h.size = 24;	/* no trailer */
+		memcpy(rec, &h, sizeof(h));
+		assert_int_equal(ks_perf_record_parse(rec, 24, 5, true, &ev), -EBADMSG);
+		assert_int_equal(ks_perf_record_parse(rec, 24, 5, false, &ev), 1);
+		assert_true(ev.time == 0);
+	}
+}
+
+/* The time of the i-th record of the timed stream. */
+static uint64_t stream_time(int i)
+{
+	return 1000000007ull * (uint64_t)(i + 1) + 0x100;	/* a NUL byte in each */
+}
+
+/*
+ * The captured records made timed (each with a trailer, its size 8 more),
+ * behind a timed PERF_RECORD_LOST and followed by a record of the longest
+ * name, 511 bytes: 544 bytes, KS_KSYM_RECORD_MAX, which must fit the bounce
+ * buffer when it wraps. Writes the expected lines to lines.
+ */
+static unsigned char *timed_stream(size_t *len, char lines[][700], int *n)
+{
+	unsigned char *rec, *out, *big;
+	size_t rlen, blen, o = 0, at = 0;
+	char name[512], *txt, *line, *save;
+	struct perf_event_header h;
+	uint64_t t, lost = 7;
+	int i = 0;
+
+	rec = read_bin("kevents/ksymbol/records.bin", &rlen);
+	memset(name, 'z', 511);
+	name[511] = '\0';
+	big = timed_ksym(name, 1, 0, &blen);
+	assert_int_equal(blen, KS_KSYM_RECORD_MAX);
+	out = malloc(32 + rlen + 10 * 8 + blen);
+	assert_non_null(out);
+
+	h = (struct perf_event_header){ .type = PERF_RECORD_LOST, .size = 32 };
+	t = stream_time(i++);
+	memset(out, 0, 32);
+	memcpy(out, &h, sizeof(h));
+	memcpy(out + 16, &lost, 8);
+	memcpy(out + 24, &t, 8);
+	o = 32;
+	while (at < rlen) {
+		memcpy(&h, rec + at, sizeof(h));
+		memcpy(out + o, rec + at, h.size);
+		h.size = (uint16_t)(h.size + 8);
+		memcpy(out + o, &h, sizeof(h));
+		t = stream_time(i++);
+		memcpy(out + o + h.size - 8, &t, 8);
+		at += h.size - 8u;
+		o += h.size;
+	}
+	assert_int_equal(i, 11);
+	t = stream_time(i++);
+	memcpy(big + blen - 8, &t, 8);
+	memcpy(out + o, big, blen);
+	o += blen;
+
+	*n = 0;
+	snprintf(lines[(*n)++], 700, "lost perf 7");
+	txt = (char *)read_bin("kevents/ksymbol/records.txt", &rlen);
+	txt[rlen] = '\0';
+	for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		snprintf(lines[(*n)++], 700, "%s", line);
+	snprintf(lines[(*n)++], 700, "ksym_remove 0xffffffffc0002000 96 1 %s", name);
+	assert_int_equal(*n, i);
+	free(txt);
+	free(big);
+	free(rec);
+	*len = o;
+	return out;
+}
+
+/* The timed stream at every 8-aligned place in rings of two sizes, each
+ * record split across the end at every point: names and times right. */
+static void test_timed_every_offset(void **state)
+{
+	static struct kev_log log;
+	static char lines[16][700];
+	unsigned char *rec;
+	char got[700];
+	size_t len;
+	int n;
+
+	(void)state;
+	rec = timed_stream(&len, lines, &n);
+	for (uint64_t size = 2048; size <= 4096; size *= 2) {
+		for (uint64_t off = 0; off < size; off += 8) {
+			struct image im;
+			uint64_t tail = 3 * size + off;
+
+			image_init(&im, size, tail, tail + len);
+			im.ring.timed = true;
+			image_put(&im, tail, rec, len);
+			log.n = 0;
+			log.stop_at = 0;
+			assert_int_equal(ks_perf_ring_drain(&im.ring, kev_collect, &log), n);
+			for (int i = 0; i < n; i++) {
+				kev_format(&log.ev[i], got, sizeof(got));
+				if (strcmp(got, lines[i]) != 0)
+					fail_msg("size %" PRIu64 " offset %" PRIu64
+						 ": event %d is \"%s\", expected \"%s\"",
+						 size, off, i, got, lines[i]);
+				assert_true(log.ev[i].time == stream_time(i));
+				assert_int_equal(log.ev[i].cpu, 3);
+			}
+			assert_true(im.page.data_tail == tail + len);
+			free(im.data);
+		}
+	}
+	free(rec);
+}
+
+/* A timed ring's largest record is 8 bytes longer: with 544 bytes free it
+ * may have dropped one, an untimed ring not. */
+static void test_timed_ring_full(void **state)
+{
+	static const char *const full[] = { "lost ring_full" };
+	struct perf_event_header h = { .type = 1 /* PERF_RECORD_MMAP */ };
+
+	(void)state;
+	for (int timed = 0; timed <= 1; timed++) {
+		for (uint16_t free_ = 536; free_ <= 552; free_ += 8) {
+			struct image im;
+			bool expect = free_ <= (timed ? 544 : 536);
+
+			image_init(&im, 2048, 0, 2048u - free_);
+			im.ring.timed = timed;
+			h.size = (uint16_t)(2048u - free_);
+			image_put(&im, 0, &h, sizeof(h));
+			drain_expect(&im, expect ? 1 : 0, full);
+		}
+	}
 }
 
 int main(void)
@@ -564,6 +836,9 @@ int main(void)
 		cmocka_unit_test(test_ring_callback_stops),
 		cmocka_unit_test(test_ring_corrupt),
 		cmocka_unit_test(test_record_parse),
+		cmocka_unit_test(test_record_parse_timed),
+		cmocka_unit_test(test_timed_every_offset),
+		cmocka_unit_test(test_timed_ring_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

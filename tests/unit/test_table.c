@@ -322,7 +322,7 @@ static void announce_records(struct ks_table *t, size_t n)
 
 		assert_true(off + sizeof(h) <= len);
 		memcpy(&h, buf + off, sizeof(h));
-		assert_int_equal(ks_perf_record_parse(buf + off, h.size, 0, &ev), 1);
+		assert_int_equal(ks_perf_record_parse(buf + off, h.size, 0, false, &ev), 1);
 		ks_table_announce(t, &ev);
 		off += h.size;
 	}
