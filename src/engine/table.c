@@ -12,6 +12,14 @@
  * The drain and the count of drained events are one step (under
  * drain_lock): an open must not pass a drain that has taken an event but not
  * yet counted it.
+ *
+ * Updates: when all that came since the table are ksymbol records with
+ * times, they are applied to it in time order (snapshot.c edits its model;
+ * no read). Anything else means a read: a module, a loss, a record without
+ * a time, or one older than a record already applied (drained late from
+ * another CPU's ring: its order against that one is lost). A read then
+ * applies the records of the last REPLAY_NS again, as the kernel sends a
+ * removal's record before the line leaves kallsyms.
  */
 #include "table.h"
 
@@ -342,11 +350,13 @@ static void table_read(struct ks_table *t)
 	t->stats.built += rep.built;
 	if (r == 0) {
 		old = install(t, snap);
-			t->cur_events = events;
+		t->cur_events = events;
 		t->cur_ticket = ticket;
 		t->cur_settled = rep.settled;
 		t->applied_until = newest;
 	} else {
+		/* What made this read necessary still holds. */
+		t->must_read = true;
 		t->err_ret = r;
 		t->err_ticket = ticket;
 		t->err = err;

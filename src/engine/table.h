@@ -23,9 +23,10 @@
  *     changes that finish silently after their announcement (a module's init
  *     symbols, an Unloading module) must not outlive the moment they were
  *     read.
- * Otherwise the open waits for a snapshot read after its drain: the one being
- * built (by the background thread or another open) if that began after the
- * drain, else one it builds itself. Builds compare with the cached inputs
+ * Otherwise the open waits for the table to be brought up to date: from the
+ * announced dynamic symbols alone when nothing else changed (no read), else
+ * by a read begun after its drain (the one under way, if it began after the
+ * drain, or one it reads itself). Reads compare with the cached inputs
  * (snapshot.c), so a re-read of an unchanged kernel shares the last image.
  *
  * Without a root of the running system, or with a source missing, every open
