@@ -263,19 +263,22 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 		goto out;
 	}
 	ks_device_log_watch(c.dev);
-	/* The event sources are open: what only opening them needed goes now,
-	 * while this is the only thread (capabilities are per thread; libfuse's
-	 * workers and the table's thread come later and inherit the rest). A
-	 * daemon that cannot give them up does not serve with them. */
-	ret = ks_privdrop_event_caps(&err);
-	if (ret < 0) {
-		ks_err("%s", err.msg);
-		goto out;
-	}
-	/* Not ready, and no device, unless the symbols can be read at all. */
+	/* Not ready, and no device, unless the symbols can be read at all.
+	 * Before the capabilities go: the first read also learns the BPF
+	 * sysctls that only CAP_SYS_ADMIN may read (dynsyms.h). */
 	ret = ks_device_prime(c.dev, &err);
 	if (ret < 0) {
 		ks_err("cannot take a snapshot: %s", err.msg);
+		goto out;
+	}
+	/* The event sources are open: what only opening them needed goes now,
+	 * while this is the only thread (capabilities are per thread; the
+	 * first read's threads are gone, libfuse's workers and the table's
+	 * thread come later and inherit the rest). A daemon that cannot give
+	 * them up does not serve with them. */
+	ret = ks_privdrop_event_caps(&err);
+	if (ret < 0) {
+		ks_err("%s", err.msg);
 		goto out;
 	}
 

@@ -72,7 +72,9 @@ int ks_dyn_env_read(struct ks_dyn_env *env, const struct ks_root *root, struct k
 		int *field = (int *)((char *)env + files[i].field), v;
 
 		r = read_int(root, files[i].rel, &v, err);
-		if (r == -ENOENT)
+		if (r == -EPERM || r == -EACCES)
+			env->unreadable |= 1u << i;
+		if (r == -ENOENT || r == -EPERM || r == -EACCES)
 			continue;
 		if (r < 0)
 			return r;
@@ -90,6 +92,19 @@ int ks_dyn_env_read(struct ks_dyn_env *env, const struct ks_root *root, struct k
 			env->kver = KS_KVER(major, minor);
 	}
 	return 0;
+}
+
+void ks_dyn_env_fill(struct ks_dyn_env *env, const struct ks_dyn_env *known)
+{
+	int *const mine[] = { &env->jit_enable, &env->jit_kallsyms, &env->jit_harden,
+			      &env->unpriv_disabled };
+	const int theirs[] = { known->jit_enable, known->jit_kallsyms, known->jit_harden,
+			       known->unpriv_disabled };
+
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		if ((env->unreadable & (1u << i)) && !(known->unreadable & (1u << i)))
+			*mine[i] = theirs[i];
+	env->have_bpf = env->jit_kallsyms >= 0 && env->jit_harden >= 0;
 }
 
 void ks_dyn_env_model(struct ks_dyn_env *env, const struct ks_model *m)

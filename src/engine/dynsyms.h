@@ -46,16 +46,30 @@ struct ks_dyn_env {
 	 * __cfi_<name> twin of each program that no record announces. From
 	 * the model: ks_dyn_env_model(). */
 	bool kcfi;
+	/* The sysctls this process may not read (bit i: the i-th of
+	 * bpf_jit_enable, bpf_jit_kallsyms, bpf_jit_harden,
+	 * unprivileged_bpf_disabled): the kernel lets only CAP_SYS_ADMIN read
+	 * bpf_jit_kallsyms and bpf_jit_harden. Left unknown; see
+	 * ks_dyn_env_fill(). */
+	unsigned int unreadable;
 };
 
 #define KS_KVER(major, minor) ((unsigned int)(major) << 8 | (unsigned int)(minor))
 
 /*
  * Read the sysctls and osrelease under root (proc/sys/...). A file that is
- * missing leaves its field unknown, which the policy treats as "cannot
- * tell"; only I/O errors other than ENOENT fail.
+ * missing, or that this process may not read (EPERM, EACCES: also noted in
+ * env->unreadable), leaves its field unknown, which the policy treats as
+ * "cannot tell"; only other I/O errors fail.
  */
 int ks_dyn_env_read(struct ks_dyn_env *env, const struct ks_root *root, struct ks_error *err);
+
+/*
+ * Take the fields env could not read from known, an earlier read that could
+ * (a daemon reads them once while it still has CAP_SYS_ADMIN): a change of
+ * those sysctls after that is not seen.
+ */
+void ks_dyn_env_fill(struct ks_dyn_env *env, const struct ks_dyn_env *known);
 
 /* Set env->kcfi from the kernel's symbols in m. */
 void ks_dyn_env_model(struct ks_dyn_env *env, const struct ks_model *m);

@@ -63,6 +63,9 @@ struct ks_snapshot_cache {
 	pthread_mutex_t lock;
 	struct cache_entry *cur;	/* under lock; NULL until the first build */
 	unsigned long hits, misses;
+	/* Under lock: the BPF sysctls as last read whole (see cache_env()). */
+	struct ks_dyn_env known_env;
+	bool have_known_env;
 };
 
 struct ks_snapshot {
@@ -197,6 +200,29 @@ static struct ks_snapshot *cache_share(struct ks_snapshot_cache *c, struct cache
 		snap = ks_snapshot_ref(e->snap);
 	pthread_mutex_unlock(&c->lock);
 	return snap;
+}
+
+/*
+ * The BPF sysctls now. Two of them only CAP_SYS_ADMIN may read, which a
+ * daemon gives up after its first read: those come from the last read
+ * that could (so a change of them after that is not seen).
+ */
+static int cache_env(struct ks_snapshot_cache *c, const struct ks_root *root,
+		     struct ks_dyn_env *env, struct ks_error *err)
+{
+	int r = ks_dyn_env_read(env, root, err);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	if (!env->unreadable) {
+		c->known_env = *env;
+		c->have_known_env = true;
+	} else if (c->have_known_env) {
+		ks_dyn_env_fill(env, &c->known_env);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }
 
 static void cache_count(struct ks_snapshot_cache *c, bool hit)
@@ -407,7 +433,7 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	/* What decides which dynamic symbols kallsyms lists, read around it
 	 * (see have_env below). */
 	if (cache)
-		have_env = ks_dyn_env_read(&env_before, root, NULL) == 0;
+		have_env = cache_env(cache, root, &env_before, NULL) == 0;
 	r = ks_text_read_start(&rd, root, "proc/kallsyms", err);
 	if (r < 0)
 		goto out;
@@ -439,7 +465,7 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 		goto out;
 	/* Changes can be applied to this image later only if the rules for
 	 * listing them held still through the read. */
-	have_env = have_env && ks_dyn_env_read(&env, root, NULL) == 0 &&
+	have_env = have_env && cache_env(cache, root, &env, NULL) == 0 &&
 		   ks_dyn_env_same(&env_before, &env);
 	rep->settled = !ks_keep_stable_modules(&mods, &before, &after) &&
 		       ks_modlist_all_live(&before) && ks_modlist_all_live(&after);
@@ -487,7 +513,7 @@ int ks_snapshot_apply(struct ks_snapshot_cache *c, const struct ks_root *root,
 		r = ks_error_set(err, ESTALE, "no table to apply changes to");
 		goto out;
 	}
-	r = ks_dyn_env_read(&env, root, err);
+	r = cache_env(c, root, &env, err);
 	if (r < 0)
 		goto out;
 	if (!ks_editimage_current(e->ei, &env)) {

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "daemon/privdrop.h"
+#include "engine/dynsyms.h"
+#include "engine/root.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -182,6 +184,44 @@ static void test_drop(void **state)
 	in_child(child_drop);
 }
 
+/*
+ * The kernel lets only CAP_SYS_ADMIN read net.core.bpf_jit_kallsyms and
+ * bpf_jit_harden: after the drop they read as unreadable, and the values of
+ * a read made before it (the daemon's first snapshot) stand in for them.
+ */
+static void child_env_after_drop(void)
+{
+	struct ks_dyn_env before, after;
+	struct ks_error err = { 0 };
+	struct ks_root root;
+
+	if (ks_root_open(&root, "/", &err) < 0 || ks_dyn_env_read(&before, &root, &err) < 0) {
+		printf("child: %s\n", err.msg);
+		_exit(1);
+	}
+	if (!before.have_bpf) {
+		printf("skipped: no BPF JIT sysctls here\n");
+		_exit(77);
+	}
+	child_expect(!before.unreadable, "read as unreadable before the drop");
+	child_expect(ks_privdrop_event_caps(&err) >= 0, "ks_privdrop_event_caps failed");
+	child_expect(ks_dyn_env_read(&after, &root, &err) == 0, "ks_dyn_env_read failed");
+	child_expect(after.unreadable == 0x6, "bpf_jit_kallsyms and bpf_jit_harden not unreadable");
+	child_expect(!after.have_bpf && !ks_dyn_env_same(&before, &after),
+		     "the unreadable read looks like the full one");
+	ks_dyn_env_fill(&after, &before);
+	child_expect(after.have_bpf && ks_dyn_env_same(&before, &after),
+		     "the earlier values did not stand in");
+	ks_root_close(&root);
+}
+
+static void test_env_after_drop(void **state)
+{
+	(void)state;
+	root_or_skip();
+	in_child(child_env_after_drop);
+}
+
 /* Without CAP_SETPCAP (as under ksymsd.service) the bounding set stays and
  * the rest still goes. */
 static void child_no_setpcap(void)
@@ -266,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_env_after_drop),
 		cmocka_unit_test(test_no_setpcap),
 		cmocka_unit_test(test_threads_refused),
 	};

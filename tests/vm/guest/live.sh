@@ -237,8 +237,19 @@ if [ -n "$start$summary" ] || [ "$rereads$applied" != 00 ]; then
 	diag "daemon: ${summary:-no summary line at exit}" \
 		"daemon debug: $rereads 'table: re-read' lines, $applied 'table: applied' lines"
 	[ -n "$reasons" ] && diag "re-read reasons (count reason):" "$reasons"
+	events=$(sed -n 's/.*table: \(module added\|module removed\|dynamic symbol added\|dynamic symbol removed\|events lost\).*/\1/p' "$T/ksymsd.log" | sort | uniq -c | sort -rn)
+	[ -n "$events" ] && diag "announcements taken in (count kind):" "$events"
+	cannot=$(sed -n 's/.*table: cannot \(apply\|replay\)[^:]*: \(.*\)/\1: \2/p' "$T/ksymsd.log" | sed 's/0x[0-9a-f]*/ADDR/g; s/bpf_prog_[0-9a-f]*_/bpf_prog_TAG_/g' | sort | uniq -c | sort -rn | head -n 8)
+	[ -n "$cannot" ] && diag "records not applied (count why):" "$cannot"
 else
 	diag "daemon: no live table lines (it re-reads /proc/kallsyms per open)"
+fi
+# The quiet phase loads and closes BPF programs one at a time: the table
+# must follow them from the kernel's records, not only by reading.
+if [ -n "$summary" ]; then
+	incr=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) incremental updates.*/\1/p')
+	check "the live table followed BPF loads from their records (${incr:-0} updates without a read)" \
+		[ "${incr:-0}" -gt 0 ]
 fi
 grep -i 'segfault\|assert' "$T/ksymsd.log" && not_ok "the daemon's log is clean"
 done_testing
