@@ -34,20 +34,6 @@
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
-static int read_kallsyms(const struct ks_root *root, char *buf, size_t cap, size_t *len)
-{
-	int fd = ks_root_open_file(root, "proc/kallsyms", NULL);
-	ssize_t r = 0;
-
-	*len = 0;
-	if (fd < 0)
-		return -1;
-	while (*len < cap && (r = read(fd, buf + *len, cap - *len)) > 0)
-		*len += (size_t)r;
-	close(fd);
-	return r < 0 || *len == cap ? -1 : 0;
-}
-
 static void die(const char *what, const struct ks_error *err)
 {
 	fprintf(stderr, "dynsyms: %s: %s\n", what, err ? err->msg : strerror(errno));
@@ -89,22 +75,10 @@ int main(int argc, char **argv)
 	double *t_read, *t_add, *t_del, *t_full;
 	char *buf = malloc(cap);
 	bool tune = true;
-	int n = 21, c;
+	int n = 21;
 
-	while ((c = getopt(argc, argv, "n:r:u")) != -1) {
-		if (c == 'n')
-			n = atoi(optarg);
-		else if (c == 'r')
-			root_path = optarg;
-		else if (c == 'u')
-			tune = false;
-		else {
-			fprintf(stderr, "usage: %s [-n N] [-r ROOT] [-u]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (n < 1)
-		n = 1;
+	if (bench_options(argc, argv, &n, &root_path, &tune))
+		return 2;
 	if (tune)
 		ks_malloc_tune();
 	t_read = calloc((size_t)n, sizeof(double));

@@ -27,21 +27,6 @@
 #include "engine/snapshot.h"
 #include "engine/table.h"
 
-/* (a): the kernel's own work, into a buffer that is reused. */
-static int read_kallsyms(const struct ks_root *root, char *buf, size_t cap, size_t *len)
-{
-	int fd = ks_root_open_file(root, "proc/kallsyms", NULL);
-	ssize_t r = 0;
-
-	*len = 0;
-	if (fd < 0)
-		return -1;
-	while (*len < cap && (r = read(fd, buf + *len, cap - *len)) > 0)
-		*len += (size_t)r;
-	close(fd);
-	return r < 0 || *len == cap ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *root_path = "/";
@@ -49,7 +34,7 @@ int main(int argc, char **argv)
 	struct ks_root root;
 	size_t cap = (size_t)64 << 20;
 	char *buf = malloc(cap);
-	int n = 21, c;
+	int n = 21;
 	double *t_read, *t_snap, *t_warm, *t_live;
 	struct ks_table_opts topts = { .root = &root,
 				       .sources = KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL };
@@ -58,23 +43,10 @@ int main(int argc, char **argv)
 	bool live;
 	struct ks_snapshot_cache *cache = ks_snapshot_cache_new();
 	size_t bytes = 0, image = 0, syms = 0;
-
 	bool tune = true;
 
-	while ((c = getopt(argc, argv, "n:r:u")) != -1) {
-		if (c == 'n')
-			n = atoi(optarg);
-		else if (c == 'u')
-			tune = false;
-		else if (c == 'r')
-			root_path = optarg;
-		else {
-			fprintf(stderr, "usage: %s [-n N] [-r ROOT] [-u]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (n < 1)
-		n = 1;
+	if (bench_options(argc, argv, &n, &root_path, &tune))
+		return 2;
 	/* malloc as the daemon has it, unless -u. */
 	if (tune)
 		ks_malloc_tune();
