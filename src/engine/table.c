@@ -183,14 +183,25 @@ void ks_table_announce(struct ks_table *t, const struct ks_kevent *ev)
 	ks_ksymlog_release(&in.ksyms);
 }
 
-/* Is the current table good for an open holding ticket mine? */
-static bool serves(const struct ks_table *t, uint64_t mine)
+/*
+ * Is the current table good for an open holding ticket mine, after whose
+ * drain seen events had been counted? (An open is not held up by changes
+ * announced after it began: under steady BPF churn it would never be
+ * served otherwise.)
+ */
+static bool serves(const struct ks_table *t, uint64_t mine, uint64_t seen)
 {
 	if (!t->cur)
 		return false;
 	if (t->cur_ticket > mine)
 		return true;	/* read after the open's drain */
-	return t->watching && t->cur_settled && t->cur_events == t->events && !t->must_read;
+	return t->watching && t->cur_settled && t->cur_events >= seen && !t->must_read;
+}
+
+/* Is the current table up to date with everything taken in so far? */
+static bool current(const struct ks_table *t)
+{
+	return serves(t, t->ticket, t->events);
 }
 
 /* Make snap the current table (under t->lock); the old one is returned for
@@ -224,6 +235,14 @@ static int take_batch(struct ks_table *t, uint64_t after, struct ks_kevent **evs
 	return 0;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Bring the current table up to date from the logged records alone (no
  * read of kallsyms). Called and returns with t->lock held and no build
@@ -255,10 +274,21 @@ static bool table_apply(struct ks_table *t)
 	t->building = false;
 	t->inflight_until = 0;
 	if (r == 0) {
+		uint64_t cut = monotonic_ns();
+
 		old = install(t, snap);
 		t->cur_events = events;
 		t->applied_until = newest;
 		t->stats.applied++;
+		/* No later read replays what is older than REPLAY_NS now: the
+		 * log keeps only that, and what is not applied yet. */
+		cut = cut > REPLAY_NS ? cut - REPLAY_NS : 0;
+		if (cut > newest)
+			cut = newest;
+		if (cut > t->log_from) {
+			ks_ksymlog_prune(&t->log, cut);
+			t->log_from = cut;
+		}
 		ks_debug("table: applied %zu dynamic symbol change(s)", n);
 	} else {
 		ks_debug("table: cannot apply the dynamic symbol changes: %s", err.msg);
@@ -271,14 +301,6 @@ static bool table_apply(struct ks_table *t)
 		pthread_mutex_lock(&t->lock);
 	}
 	return r == 0;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -379,15 +401,16 @@ static void table_update(struct ks_table *t)
 
 int ks_table_get(struct ks_table *t, struct ks_snapshot **snap, struct ks_error *err)
 {
-	uint64_t mine;
+	uint64_t mine, seen;
 	int r = 0;
 
 	*snap = NULL;
 	table_drain(t);
 	pthread_mutex_lock(&t->lock);
 	mine = ++t->ticket;
+	seen = t->events;
 	for (;;) {
-		if (serves(t, mine)) {
+		if (serves(t, mine, seen)) {
 			if (t->cur_ticket < mine)
 				t->stats.served++;
 			*snap = ks_snapshot_ref(t->cur);
@@ -428,9 +451,9 @@ static void *table_thread(void *arg)
 			break;
 		table_drain(t);
 		pthread_mutex_lock(&t->lock);
-		if (!t->building && !serves(t, t->ticket))
+		if (!t->building && !current(t))
 			table_update(t);
-		stale = !serves(t, t->ticket);
+		stale = !current(t);
 		pthread_mutex_unlock(&t->lock);
 		/* Read at a moment the kernel was busy (or failed): again
 		 * later, as no event will say when it is done. */
