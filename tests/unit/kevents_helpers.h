@@ -42,6 +42,33 @@ static inline uint64_t kev_kallsyms_bpf_addr(const char *sym)
 	return n == 1 ? found : 0;
 }
 
+/*
+ * Can this machine make a BPF symbol appear? Loads "r0 = imm; exit" named
+ * name, looks for its symbol in /proc/kallsyms and unloads it. 1 if it is
+ * there; 0 if not, with why in why (for a test to skip); -errno if bpf(2)
+ * loaded the program but would not describe it. Callers that run at the same
+ * time need names or imms of their own: two like programs are not "one" in
+ * kallsyms.
+ */
+static inline int kev_bpf_symbols(int32_t imm, const char *name, char *why, size_t why_size)
+{
+	char sym[600];
+	int fd = bpfprog_load(imm, name), r;
+
+	if (fd < 0) {
+		snprintf(why, why_size, "BPF_PROG_LOAD: %s (needs CAP_BPF)", strerror(-fd));
+		return 0;
+	}
+	r = bpfprog_info(fd, sym, sizeof(sym), NULL);
+	if (r == 0)
+		r = kev_kallsyms_bpf_addr(sym) != 0;
+	if (r == 0)
+		snprintf(why, why_size, "%s not in /proc/kallsyms (JIT off, "
+			 "net.core.bpf_jit_kallsyms=0, or no CAP_SYSLOG)", sym);
+	close(fd);
+	return r;
+}
+
 static inline int kev_pin(int cpu)
 {
 	cpu_set_t set;

@@ -514,23 +514,14 @@ static struct ks_table *live_table_or_skip(struct ks_root *root)
 	struct ks_error err = { 0 };
 	struct ks_snapshot *s = NULL;
 	struct ks_table *t;
-	char sym[600];
-	uint32_t len;
-	int fd;
+	char why[700];
+	int r = kev_bpf_symbols(1, "ksymsd_tprobe", why, sizeof(why));
 
-	fd = bpfprog_load(1, "ksymsd_tprobe");
-	if (fd < 0) {
-		print_message("skipped: BPF_PROG_LOAD: %s (needs CAP_BPF)\n", strerror(-fd));
+	assert_true(r >= 0);
+	if (!r) {
+		print_message("skipped: %s\n", why);
 		skip();
 	}
-	assert_int_equal(bpfprog_info(fd, sym, sizeof(sym), &len), 0);
-	if (!kev_kallsyms_bpf_addr(sym)) {
-		close(fd);
-		print_message("skipped: %s not in /proc/kallsyms (JIT off, "
-			      "net.core.bpf_jit_kallsyms=0, or no CAP_SYSLOG)\n", sym);
-		skip();
-	}
-	close(fd);
 	open_root(root, "/");
 	t = table_new(root, BOTH);
 	if (ks_table_sources(t) != BOTH) {
