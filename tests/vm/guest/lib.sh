@@ -85,6 +85,23 @@ bail() {
 	exit 1
 }
 
+# send_capture DIR: send the tree DIR to the host over /dev/ttyS2 (run
+# --serial2 FILE) as a gzip tar, base64, between the lines
+# "KSYMSD-CAPTURE-BEGIN MD5 SIZE" and "KSYMSD-CAPTURE-END" (what
+# tests/vm/capture-fixture and capture-kevents unpack); then ok.
+send_capture() {
+	(cd "$1" && tar -czf "$T/cap.tgz" .)
+	_sum=$(md5sum <"$T/cap.tgz" | cut -d' ' -f1)
+	_size=$(wc -c <"$T/cap.tgz")
+	stty -F /dev/ttyS2 raw -echo 2>/dev/null
+	{
+		echo "KSYMSD-CAPTURE-BEGIN $_sum $_size"
+		base64 "$T/cap.tgz"
+		echo "KSYMSD-CAPTURE-END"
+	} >/dev/ttyS2
+	ok "sent the capture ($_size bytes, md5 $_sum)"
+}
+
 # done_testing: print the plan; exit status says whether anything failed.
 done_testing() {
 	echo "1..$_tap_n"
