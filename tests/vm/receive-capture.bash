@@ -5,10 +5,11 @@
 #
 # receive_capture EXPORT TGZ: take the base64 between the lines
 # "KSYMSD-CAPTURE-BEGIN MD5 SIZE" and "KSYMSD-CAPTURE-END" of EXPORT (what
-# the guest wrote to /dev/ttyS2; CRs and NULs of the serial line dropped),
-# decode it into TGZ (the clean text beside it, export.clean) and check it against the guest's md5 and size. Sets
-# want_sum, want_size (the guest's) and got_sum, got_size (TGZ's); on a
-# mismatch says so and exits 1 ($me names the script).
+# the guest wrote to /dev/ttyS2; CRs and NULs of the serial line dropped,
+# into export.clean beside TGZ), decode it into TGZ and check it against the
+# guest's md5 and size. Sets want_sum, want_size (the guest's) and got_sum,
+# got_size (TGZ's); on a mismatch says so and exits 1 ($me names the
+# script).
 receive_capture() {
 	local clean=${2%/*}/export.clean
 	tr -d '\r\000' <"$1" >"$clean"
