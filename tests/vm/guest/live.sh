@@ -172,39 +172,39 @@ change() {
 	changes=$((changes + 1))
 	"$@" || diag "change failed: $*"
 }
+# held SLOT FD NAME: the change of loading a BPF program and holding it
+# (hold), and its step. released SLOT FD: that of closing it, and its step.
+held() {
+	changes=$((changes + 1))
+	hold "$@"
+	_sym=$(cat "$T/sym.$1")
+	step "BPF program $_sym loaded and held" PRESENT " ${_sym}	\\[bpf\\]\$"
+}
+released() {
+	changes=$((changes + 1))
+	_sym=$(cat "$T/sym.$1")
+	release "$1" "$2"
+	step "BPF program $_sym closed" ABSENT " ${_sym}	\\[bpf\\]\$"
+}
 
 read -r q0 _ </proc/uptime
 step "unchanged" ABSENT '\[dummy\]$'
 change modprobe dummy
 step "modprobe dummy" PRESENT '\[dummy\]$'
-if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	hold a 5 live_a
-	syma=$(cat "$T/sym.a")
-	step "BPF program $syma loaded and held" PRESENT " ${syma}	\\[bpf\\]\$"
-fi
+[ $bpf = 1 ] && held a 5 live_a
 change modprobe loop
 step "modprobe loop" PRESENT '\[loop\]$'
 change rmmod dummy
 step "rmmod dummy" ABSENT '\[dummy\]$'
 if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	hold b 6 live_b
-	symb=$(cat "$T/sym.b")
-	step "BPF program $symb loaded and held" PRESENT " ${symb}	\\[bpf\\]\$"
-	changes=$((changes + 1))
-	release a 5
-	step "BPF program $syma closed" ABSENT " ${syma}	\\[bpf\\]\$"
+	held b 6 live_b
+	released a 5
 fi
 change modprobe tun
 step "modprobe tun" PRESENT '\[tun\]$'
 change rmmod loop
 step "rmmod loop" ABSENT '\[loop\]$'
-if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	release b 6
-	step "BPF program $symb closed" ABSENT " ${symb}	\\[bpf\\]\$"
-fi
+[ $bpf = 1 ] && released b 6
 change modprobe dummy
 step "modprobe dummy again" PRESENT '\[dummy\]$'
 change rmmod tun
