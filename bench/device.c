@@ -17,18 +17,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/bpf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/ksyms.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "tests/common/bpfprog.h"
 
 static char buf[128 << 10];
 
@@ -48,27 +47,6 @@ static long drain(int fd, double *ms)
 		total += r;
 	}
 	return r < 0 ? -1 : total;
-}
-
-/* "r0 = imm; exit" as a socket filter: the kernel adds bpf_prog_<tag>_ksyms_bench
- * to kallsyms (JIT on). The fd, or -errno. */
-static int bpf_load(int32_t imm)
-{
-	struct bpf_insn insns[2] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = imm },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insn_cnt = 2;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.license = (uint64_t)(uintptr_t) "GPL";
-	memcpy(attr.prog_name, "ksyms_bench", sizeof("ksyms_bench"));
-	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
 }
 
 /* Read /proc/kallsyms whole; ms, or -1. */
@@ -126,7 +104,7 @@ static int bench_open_only(const char *dev, int s, int b)
 		int32_t imm = (int32_t)((unsigned)getpid() << 12);
 
 		for (int i = 0; i < b; i++) {
-			int prog = bpf_load(imm + i);
+			int prog = bpfprog_load(imm + i, "ksyms_bench");
 
 			if (prog < 0) {
 				printf("after a BPF load: skipped, BPF_PROG_LOAD: %s\n", strerror(-prog));

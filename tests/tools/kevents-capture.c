@@ -172,14 +172,14 @@ static void cycle(int32_t imm, const char *name, char *txt, size_t txt_size)
 	char sym[600];
 	uint32_t len = 0;
 	uint64_t addr;
-	int fd = kev_bpf_load(imm, name);
+	int fd = bpfprog_load(imm, name);
 	size_t n = strlen(txt);
 
 	if (fd < 0) {
 		errno = -fd;
 		die("BPF_PROG_LOAD");
 	}
-	if (kev_bpf_info(fd, sym, sizeof(sym), &len) < 0)
+	if (bpfprog_info(fd, sym, sizeof(sym), &len) < 0)
 		die("BPF_OBJ_GET_INFO_BY_FD");
 	addr = kev_kallsyms_bpf_addr(sym);
 	if (!addr) {

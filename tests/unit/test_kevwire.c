@@ -98,13 +98,13 @@ static void check_outcome(const char *file, const unsigned char *buf, size_t len
 		fail_msg("%s: got \"%s\", expected \"%s\"", file, got, expected);
 }
 
-static void test_uevent_fixtures(void **state)
+/* How many .bin files the fixture directory rel holds. */
+static int count_bins(const char *rel)
 {
-	DIR *d = opendir(fixture("kevents/uevent"));
+	DIR *d = opendir(fixture(rel));
 	struct dirent *de;
 	int bins = 0;
 
-	(void)state;
 	assert_non_null(d);
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
@@ -112,7 +112,13 @@ static void test_uevent_fixtures(void **state)
 		bins += n > 4 && strcmp(de->d_name + n - 4, ".bin") == 0;
 	}
 	closedir(d);
-	assert_int_equal(uevent_each(check_outcome), bins);
+	return bins;
+}
+
+static void test_uevent_fixtures(void **state)
+{
+	(void)state;
+	assert_int_equal(uevent_each(check_outcome), count_bins("kevents/uevent"));
 }
 
 /* Every prefix of every datagram, alone in a buffer of its size (so that
@@ -314,19 +320,8 @@ static const char *ksym_file(const char *set, const char *name)
  * without its set is not silently left untested. */
 static void test_ksymbol_fixtures_all_listed(void **state)
 {
-	DIR *d = opendir(fixture("kevents/ksymbol"));
-	struct dirent *de;
-	size_t bins = 0;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		bins += n > 4 && strcmp(de->d_name + n - 4, ".bin") == 0;
-	}
-	closedir(d);
-	assert_int_equal(bins, 4 * N_KSYM_SETS);
+	assert_int_equal(count_bins("kevents/ksymbol"), 4 * N_KSYM_SETS);
 }
 
 /* The recorded stream at every 8-aligned place in rings of two sizes: each

@@ -134,6 +134,20 @@ static int open_cpu_event(void)
 	return 0;
 }
 
+/* In a child: ks_privdrop_event_caps, which must not fail; then the
+ * capabilities it left in *after. What it returned. */
+static int child_drop_caps(struct caps *after)
+{
+	struct ks_error err = { 0 };
+	int r = ks_privdrop_event_caps(&err);
+
+	if (r < 0)
+		printf("child: %s\n", err.msg);
+	child_expect(r >= 0, "ks_privdrop_event_caps failed");
+	child_expect(read_caps(after) == 0, "cannot read /proc/self/status");
+	return r;
+}
+
 static void child_drop(void)
 {
 	struct caps before, after;
@@ -141,11 +155,7 @@ static void child_drop(void)
 	int r;
 
 	child_expect(read_caps(&before) == 0, "cannot read /proc/self/status");
-	r = ks_privdrop_event_caps(&err);
-	if (r < 0)
-		printf("child: %s\n", err.msg);
-	child_expect(r >= 0, "ks_privdrop_event_caps failed");
-	child_expect(read_caps(&after) == 0, "cannot read /proc/self/status");
+	r = child_drop_caps(&after);
 
 	child_expect(r & KS_PRIVDROP_SYS_ADMIN, "CAP_SYS_ADMIN not reported dropped");
 	child_expect(!(r & KS_PRIVDROP_PERFMON) == !((before.eff | before.prm | before.inh) & BIT(CAP_PERFMON)),
@@ -228,7 +238,6 @@ static void child_no_setpcap(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
-	struct ks_error err = { 0 };
 	struct caps before, after;
 	int r;
 
@@ -240,11 +249,7 @@ static void child_no_setpcap(void)
 	if (!(before.bnd & BIT(CAP_SYS_ADMIN)))
 		_exit(77);
 
-	r = ks_privdrop_event_caps(&err);
-	if (r < 0)
-		printf("child: %s\n", err.msg);
-	child_expect(r >= 0, "ks_privdrop_event_caps failed");
-	child_expect(read_caps(&after) == 0, "cannot read /proc/self/status");
+	r = child_drop_caps(&after);
 	child_expect(r & KS_PRIVDROP_SYS_ADMIN, "CAP_SYS_ADMIN not reported dropped");
 	child_expect(!(r & KS_PRIVDROP_BOUNDING), "bounding set reported dropped");
 	child_expect(r & KS_PRIVDROP_BOUNDING_KEPT, "bounding set not reported kept");

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bpf-load: makes the kernel add and remove dynamic symbols, for the guest
- * tests. Loads "r0 = imm; exit" as a socket filter (BPF_PROG_TYPE_SOCKET_
- * FILTER, license GPL) through bpf(2) itself, no libbpf. With the JIT on the
- * kernel lists each loaded program in /proc/kallsyms as
- * "ADDR t bpf_prog_<tag>_<name>\t[bpf]" until its last fd closes.
+ * tests. Loads "r0 = imm; exit" as a socket filter through bpf(2) itself
+ * (tests/common/bpfprog.h). With the JIT on the kernel lists each loaded
+ * program in /proc/kallsyms as "ADDR t bpf_prog_<tag>_<name>\t[bpf]" until
+ * its last fd closes.
  *
  *   bpf-load hold NAME    load one program named NAME (at most 15 bytes of
  *                         [A-Za-z0-9_.]), print its kallsyms name
@@ -20,57 +20,18 @@
  * failure; 2 on bad usage.
  */
 #include <errno.h>
-#include <linux/bpf.h>
+#include <linux/bpf.h>		/* BPF_OBJ_NAME_LEN */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-static int bpf_load(int32_t imm, const char *name)
-{
-	struct bpf_insn insns[2] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = imm },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insn_cnt = 2;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.license = (uint64_t)(uintptr_t) "GPL";
-	memcpy(attr.prog_name, name, strlen(name));
-	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
-}
-
-/* "bpf_prog_" + the tag in hex + "_" + the name the kernel kept. */
-static int bpf_symname(int fd, char *sym, size_t size)
-{
-	struct bpf_prog_info info;
-	union bpf_attr attr;
-	int n;
-
-	memset(&info, 0, sizeof(info));
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = (uint32_t)fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = (uint64_t)(uintptr_t)&info;
-	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
-		return -errno;
-	n = snprintf(sym, size, "bpf_prog_");
-	for (size_t i = 0; i < sizeof(info.tag); i++)
-		n += snprintf(sym + n, size - (size_t)n, "%02x", info.tag[i]);
-	snprintf(sym + n, size - (size_t)n, "_%.*s", (int)sizeof(info.name), info.name);
-	return 0;
-}
+#include "tests/common/bpfprog.h"
 
 static int load_or_die(int32_t imm, const char *name)
 {
-	int fd = bpf_load(imm, name);
+	int fd = bpfprog_load(imm, name);
 
 	if (fd >= 0)
 		return fd;
@@ -100,7 +61,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		fd = load_or_die(imm, argv[2]);
-		if ((r = bpf_symname(fd, sym, sizeof(sym))) < 0) {
+		if ((r = bpfprog_info(fd, sym, sizeof(sym), NULL)) < 0) {
 			fprintf(stderr, "bpf-load: BPF_OBJ_GET_INFO_BY_FD: %s\n", strerror(-r));
 			return 1;
 		}

@@ -10,8 +10,8 @@
 #   ksymbol/...           kevents-capture ksymbol: records.bin, ring-*.bin
 #                         and their .txt (BPF socket filters loaded and closed)
 #   meta.txt              uname -r, bpf_jit_enable, perf_event_paranoid
-# Framing as guest/capture.sh: base64 gzip tar between marker lines, with its
-# md5sum and size.
+# Sent as guest/capture.sh sends (send_capture, lib.sh): base64 gzip tar
+# between marker lines, with its md5sum and size.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /usr/lib/ksymsd-vm/lib.sh
 
@@ -43,14 +43,5 @@ check "kevents-capture ksymbol" kevents-capture ksymbol "$C/ksymbol"
 	echo "vCPUs: $(grep -c '^processor' /proc/cpuinfo)"
 } >"$C/meta.txt"
 
-(cd "$C" && tar -czf "$T/cap.tgz" .)
-sum=$(md5sum <"$T/cap.tgz" | cut -d' ' -f1)
-size=$(wc -c <"$T/cap.tgz")
-stty -F /dev/ttyS2 raw -echo 2>/dev/null
-{
-	echo "KSYMSD-CAPTURE-BEGIN $sum $size"
-	base64 "$T/cap.tgz"
-	echo "KSYMSD-CAPTURE-END"
-} >/dev/ttyS2
-ok "sent the capture ($size bytes, md5 $sum)"
+send_capture "$C"
 done_testing

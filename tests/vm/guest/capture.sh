@@ -101,15 +101,6 @@ cat /proc/modules >"$M/modules-after-loads.txt"
 ls -la /sys/module/*/notes/ >"$M/ls-module-notes.txt" 2>&1
 dmesg >"$M/dmesg.txt"
 
-# Send: gzip tar, base64, framed, with its md5 and size.
-(cd "$C" && tar -czf "$T/cap.tgz" .)
-sum=$(md5sum <"$T/cap.tgz" | cut -d' ' -f1)
-size=$(wc -c <"$T/cap.tgz")
-stty -F /dev/ttyS2 raw -echo 2>/dev/null
-{
-	echo "KSYMSD-CAPTURE-BEGIN $sum $size"
-	base64 "$T/cap.tgz"
-	echo "KSYMSD-CAPTURE-END"
-} >/dev/ttyS2
-ok "sent the capture ($size bytes, md5 $sum)"
+# Send: gzip tar, base64, framed, with its md5 and size (lib.sh).
+send_capture "$C"
 done_testing

@@ -17,14 +17,7 @@ CLIENTS=4
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 diag "$ncpu vCPU(s), $SECONDS_CHURN s, $CLIENTS clients"
 
-ksymsd -f >"$T/ksymsd.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -c /dev/ksyms ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "ksymsd serves /dev/ksyms" test -c /dev/ksyms || { diag "$(cat "$T/ksymsd.log")"; done_testing; }
+serve_or_done "ksymsd serves /dev/ksyms"
 
 # churn MODULE: load and unload MODULE until $T/stop exists; count in $T/ops.MODULE.
 churn() {
@@ -60,7 +53,7 @@ for f in "$T"/ops.*; do
 done
 diag "$(cat "$T/churn.out")" "module operations: $ops"
 
-check "ksymsd is still running after the churn" kill -0 "$pid"
+check "ksymsd is still running after the churn" kill -0 "$KSYMSD_PID"
 line=$(grep '^opens ' "$T/churn.out")
 set -- $line
 opens=$2 images=$4 enxio=$6 errors=$8 invalid=${10} modabs=${12}
@@ -78,9 +71,9 @@ is "$enxio" 0 "no open failed with ENXIO ($opens opens)"
 # Quiet again: one client, one image, all valid.
 vm-churn 2 1 >"$T/quiet.out" 2>&1
 check "after the churn, images are valid and complete" grep -q ' invalid 0 ' "$T/quiet.out" || diag "$(cat "$T/quiet.out")"
-diag "ksymsd $(grep -E '^VmRSS' /proc/"$pid"/status), fds $(ls /proc/"$pid"/fd | wc -l)"
-kill -TERM "$pid"
-wait "$pid"
+diag "ksymsd $(grep -E '^VmRSS' /proc/"$KSYMSD_PID"/status), fds $(ls /proc/"$KSYMSD_PID"/fd | wc -l)"
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
 is "$?" 0 "SIGTERM: ksymsd exits 0"
 grep -i 'segfault\|assert' "$T/ksymsd.log" && not_ok "the daemon's log is clean"
 done_testing

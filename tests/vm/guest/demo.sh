@@ -10,11 +10,7 @@ show() {
 	diag "$("$@" 2>&1)"
 }
 
-ksymsd -f >"$T/ksymsd.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -c /dev/ksyms ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-check "ksymsd serves /dev/ksyms" test -c /dev/ksyms || done_testing
+serve_or_done "ksymsd serves /dev/ksyms"
 show ls -l /dev/ksyms
 show vm-dev size
 if command -v llvm-readelf >/dev/null; then
@@ -23,6 +19,6 @@ if command -v llvm-readelf >/dev/null; then
 	diag "\$ llvm-readelf -s /dev/ksyms | grep -m 5 'fuse:'" "$(grep -m 5 'FUNC.*fuse_' "$T/readelf.out")"
 	check "llvm-readelf reads the device" test -s "$T/readelf.out"
 fi
-kill -TERM "$pid"
-wait "$pid"
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
 done_testing

@@ -11,18 +11,6 @@ for p in ksymsd vm-dev vm-elfsyms; do
 	command -v "$p" >/dev/null || bail "$p is not in the image (run --bin)"
 done
 
-# start_daemon: ksymsd in the foreground, in the background; wait for the node.
-start_daemon() {
-	ksymsd -f "$@" >>"$T/ksymsd.log" 2>&1 &
-	KSYMSD_PID=$!
-	_i=0
-	while [ ! -c /dev/ksyms ] && [ "$_i" -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ -c /dev/ksyms ]
-}
-
 # wait_for WORD FILE: until a background client has printed WORD (10 s).
 wait_for() {
 	_i=0
@@ -32,13 +20,7 @@ wait_for() {
 	done
 }
 
-if start_daemon; then
-	ok "ksymsd creates /dev/ksyms, a character device"
-else
-	not_ok "ksymsd creates /dev/ksyms, a character device"
-	diag "$(cat "$T/ksymsd.log")"
-	done_testing
-fi
+serve_or_done "ksymsd creates /dev/ksyms, a character device"
 diag "$(ls -l /dev/ksyms)"
 
 check "KIOCGSIZE (size_t and int forms) equals the bytes read" vm-dev size

@@ -85,6 +85,54 @@ bail() {
 	exit 1
 }
 
+# start_daemon [ARGS...]: ksymsd -f ARGS, a background job of this shell
+# (its pid in KSYMSD_PID, its output appended to $T/ksymsd.log); wait for
+# /dev/ksyms, 30 s at most or until the daemon ends. Status 0 if the node is
+# there.
+start_daemon() {
+	ksymsd -f "$@" >>"$T/ksymsd.log" 2>&1 &
+	KSYMSD_PID=$!
+	_i=0
+	while [ ! -c /dev/ksyms ] && [ "$_i" -lt 600 ] && kill -0 "$KSYMSD_PID" 2>/dev/null; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	[ -c /dev/ksyms ]
+}
+
+# serve_or_done DESC [ARGS...]: start_daemon ARGS; ok DESC if /dev/ksyms
+# came. If not: not_ok DESC, the daemon's log as diagnostics, the daemon
+# ended, and so the script (done_testing).
+serve_or_done() {
+	_desc=$1
+	shift
+	if start_daemon "$@"; then
+		ok "$_desc"
+		return 0
+	fi
+	not_ok "$_desc"
+	diag "$(cat "$T/ksymsd.log")"
+	kill "$KSYMSD_PID" 2>/dev/null
+	done_testing
+}
+
+# send_capture DIR: send the tree DIR to the host over /dev/ttyS2 (run
+# --serial2 FILE) as a gzip tar, base64, between the lines
+# "KSYMSD-CAPTURE-BEGIN MD5 SIZE" and "KSYMSD-CAPTURE-END" (what
+# tests/vm/capture-fixture and capture-kevents unpack); then ok.
+send_capture() {
+	(cd "$1" && tar -czf "$T/cap.tgz" .)
+	_sum=$(md5sum <"$T/cap.tgz" | cut -d' ' -f1)
+	_size=$(wc -c <"$T/cap.tgz")
+	stty -F /dev/ttyS2 raw -echo 2>/dev/null
+	{
+		echo "KSYMSD-CAPTURE-BEGIN $_sum $_size"
+		base64 "$T/cap.tgz"
+		echo "KSYMSD-CAPTURE-END"
+	} >/dev/ttyS2
+	ok "sent the capture ($_size bytes, md5 $_sum)"
+}
+
 # done_testing: print the plan; exit status says whether anything failed.
 done_testing() {
 	echo "1..$_tap_n"

@@ -15,21 +15,10 @@ done
 [ -f "$PRELOAD" ] || bail "$PRELOAD is not in the image (run --file)"
 
 # The daemon, in the foreground of a background job: its PID is ours to end.
-ksymsd -f >"$T/ksymsd.log" 2>&1 &
-kpid=$!
-i=0
-while [ ! -c /dev/ksyms ] && [ $i -lt 300 ] && kill -0 "$kpid" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if ! check "ksymsd serves /dev/ksyms (a character device)" test -c /dev/ksyms; then
-	diag "$(cat "$T/ksymsd.log")"
-	kill "$kpid" 2>/dev/null
-	done_testing
-fi
+serve_or_done "ksymsd serves /dev/ksyms (a character device)"
 stop_daemon() {
-	kill "$kpid" 2>/dev/null
-	wait "$kpid" 2>/dev/null
+	kill "$KSYMSD_PID" 2>/dev/null
+	wait "$KSYMSD_PID" 2>/dev/null
 }
 
 # The reference: twice, to know that two opens give the same image.

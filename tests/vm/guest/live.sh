@@ -30,17 +30,7 @@ for p in ksymsd vm-churn vm-elfsyms bpf-load modprobe rmmod mkfifo; do
 done
 CHURN=${KSYMSD_LIVE_CHURN_SECONDS:-30}
 
-ksymsd -f -d >"$T/ksymsd.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -c /dev/ksyms ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "ksymsd serves /dev/ksyms" test -c /dev/ksyms || {
-	diag "$(cat "$T/ksymsd.log")"
-	done_testing
-}
+serve_or_done "ksymsd serves /dev/ksyms" -d
 start=$(grep 'live table:' "$T/ksymsd.log")
 diag "daemon at start: ${start:-no live table line (re-reads per open)}"
 
@@ -118,7 +108,7 @@ line=$(grep '^opens ' "$T/churn.out")
 # shellcheck disable=SC2086 # the line is words
 set -- $line
 c_opens=$2 c_images=$4 c_errors=$8 c_invalid=${10} c_modabs=${12} c_partial=${16} c_present=${18}
-check "ksymsd is still running after the churn" kill -0 "$pid"
+check "ksymsd is still running after the churn" kill -0 "$KSYMSD_PID"
 is "$c_invalid" 0 "churn: every image is valid ($c_images images, $c_opens opens)"
 is "$c_partial" 0 "churn: every image holds dummy, loop and tun whole or not at all"
 is "$c_modabs" 0 "churn: every module symbol lies in a section of its module"
@@ -182,39 +172,39 @@ change() {
 	changes=$((changes + 1))
 	"$@" || diag "change failed: $*"
 }
+# held SLOT FD NAME: the change of loading a BPF program and holding it
+# (hold), and its step. released SLOT FD: that of closing it, and its step.
+held() {
+	changes=$((changes + 1))
+	hold "$@"
+	_sym=$(cat "$T/sym.$1")
+	step "BPF program $_sym loaded and held" PRESENT " ${_sym}	\\[bpf\\]\$"
+}
+released() {
+	changes=$((changes + 1))
+	_sym=$(cat "$T/sym.$1")
+	release "$1" "$2"
+	step "BPF program $_sym closed" ABSENT " ${_sym}	\\[bpf\\]\$"
+}
 
 read -r q0 _ </proc/uptime
 step "unchanged" ABSENT '\[dummy\]$'
 change modprobe dummy
 step "modprobe dummy" PRESENT '\[dummy\]$'
-if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	hold a 5 live_a
-	syma=$(cat "$T/sym.a")
-	step "BPF program $syma loaded and held" PRESENT " ${syma}	\\[bpf\\]\$"
-fi
+[ $bpf = 1 ] && held a 5 live_a
 change modprobe loop
 step "modprobe loop" PRESENT '\[loop\]$'
 change rmmod dummy
 step "rmmod dummy" ABSENT '\[dummy\]$'
 if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	hold b 6 live_b
-	symb=$(cat "$T/sym.b")
-	step "BPF program $symb loaded and held" PRESENT " ${symb}	\\[bpf\\]\$"
-	changes=$((changes + 1))
-	release a 5
-	step "BPF program $syma closed" ABSENT " ${syma}	\\[bpf\\]\$"
+	held b 6 live_b
+	released a 5
 fi
 change modprobe tun
 step "modprobe tun" PRESENT '\[tun\]$'
 change rmmod loop
 step "rmmod loop" ABSENT '\[loop\]$'
-if [ $bpf = 1 ]; then
-	changes=$((changes + 1))
-	release b 6
-	step "BPF program $symb closed" ABSENT " ${symb}	\\[bpf\\]\$"
-fi
+[ $bpf = 1 ] && released b 6
 change modprobe dummy
 step "modprobe dummy again" PRESENT '\[dummy\]$'
 change rmmod tun
@@ -226,8 +216,8 @@ read -r q1 _ </proc/uptime
 diag "quiet: $changes changes, $opens opens, $stale stale images, $(awk -v a="$q0" -v b="$q1" -v n="$opens" 'BEGIN { printf "%.1f s, %.1f s a step", b - a, (b - a) / n }')"
 
 # ---- the daemon's own account --------------------------------------------
-kill -TERM "$pid"
-wait "$pid"
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
 is "$?" 0 "SIGTERM: ksymsd exits 0"
 rereads=$(grep -c 'table: re-read' "$T/ksymsd.log")
 applied=$(grep -c 'table: applied' "$T/ksymsd.log")

@@ -8,11 +8,7 @@
 for p in ksymsd llvm-readelf llvm-nm; do
 	command -v "$p" >/dev/null || bail "$p is not in the image"
 done
-ksymsd -f >"$T/ksymsd.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -c /dev/ksyms ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-check "ksymsd serves /dev/ksyms" test -c /dev/ksyms || done_testing
+serve_or_done "ksymsd serves /dev/ksyms"
 
 for _try in 1 2 3; do
 	cat /proc/kallsyms >"$T/before"
@@ -39,6 +35,6 @@ grep -m 200 ' [Tt] ' "$T/kallsyms" | grep -v '\[' | cut -d' ' -f1,2,3 | sort -u 
 sort -u "$T/nm.out" >"$T/nm.sorted"
 missing=$(comm -23 "$T/want" "$T/nm.sorted" | wc -l)
 is "$missing" 0 "200 kernel functions appear in llvm-nm with their address and T/t letter"
-kill -TERM "$pid"
-wait "$pid"
+kill -TERM "$KSYMSD_PID"
+wait "$KSYMSD_PID"
 done_testing
