@@ -14,9 +14,11 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 int ks_letter_to_elf(char letter, uint8_t *bind, uint8_t *type)
 {
@@ -91,6 +93,34 @@ int ks_target_from_machine(const char *uname_m, struct ks_target *t)
 		}
 	}
 	return -ENOTSUP;
+}
+
+/* The machine whose kernel we describe: uname, or <root>/uname-m for a
+ * fixture tree captured elsewhere. */
+int ks_target_for_root(const struct ks_root *root, struct ks_target *t, struct ks_error *err)
+{
+	char machine[65] = "";
+	struct utsname un;
+	ssize_t n = -1;
+	int fd;
+
+	fd = ks_root_open_file(root, "uname-m", err);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	if (fd >= 0) {
+		n = read(fd, machine, sizeof(machine) - 1);
+		close(fd);
+	}
+	machine[n > 0 ? n : 0] = '\0';
+	machine[strcspn(machine, "\n")] = '\0';
+	if (!machine[0]) {
+		if (uname(&un) < 0)
+			return ks_error_set(err, errno, "uname: %s", strerror(errno));
+		snprintf(machine, sizeof(machine), "%s", un.machine);
+	}
+	if (ks_target_from_machine(machine, t) < 0)
+		return ks_error_set(err, ENOTSUP, "unsupported machine \"%s\"", machine);
+	return 0;
 }
 
 static int cmp_sym_addr(const void *a, const void *b)

@@ -8,6 +8,7 @@
 #include "shared/error.h"
 #include "kallsyms.h"
 #include "modules.h"
+#include "root.h"
 
 /*
  * The symbol model: what the ELF image says, before it is ELF.
@@ -97,6 +98,10 @@ int ks_letter_to_elf(char letter, uint8_t *bind, uint8_t *type);
 
 /* uname -m to ELF class/data/machine. -ENOTSUP for an unknown machine. */
 int ks_target_from_machine(const char *uname_m, struct ks_target *t);
+
+/* The target of the kernel under root: <root>/uname-m for a tree captured
+ * elsewhere, else this machine's uname. */
+int ks_target_for_root(const struct ks_root *root, struct ks_target *t, struct ks_error *err);
 
 /*
  * Build the model from a parsed kallsyms and the module list read around it.

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "consistency.h"
@@ -76,34 +75,6 @@ struct ks_snapshot {
 	size_t n_syms;
 	bool init_syms;		/* a module's init sections still hold symbols */
 };
-
-/* The machine whose kernel we describe: uname, or <root>/uname-m for a
- * fixture tree captured elsewhere. */
-static int target_for_root(const struct ks_root *root, struct ks_target *t, struct ks_error *err)
-{
-	char machine[65] = "";
-	struct utsname un;
-	ssize_t n = -1;
-	int fd;
-
-	fd = ks_root_open_file(root, "uname-m", err);
-	if (fd < 0 && fd != -ENOENT)
-		return fd;
-	if (fd >= 0) {
-		n = read(fd, machine, sizeof(machine) - 1);
-		close(fd);
-	}
-	machine[n > 0 ? n : 0] = '\0';
-	machine[strcspn(machine, "\n")] = '\0';
-	if (!machine[0]) {
-		if (uname(&un) < 0)
-			return ks_error_set(err, errno, "uname: %s", strerror(errno));
-		snprintf(machine, sizeof(machine), "%s", un.machine);
-	}
-	if (ks_target_from_machine(machine, t) < 0)
-		return ks_error_set(err, ENOTSUP, "unsupported machine \"%s\"", machine);
-	return 0;
-}
 
 /* Seal the image of size bytes in fd and take it over. */
 static int snapshot_seal(int fd, size_t size, size_t n_syms, bool init_syms,
@@ -570,7 +541,7 @@ int ks_snapshot_take_report(const struct ks_snapshot_opts *opts, struct ks_snaps
 	if (!report)
 		report = &ignored;
 	memset(report, 0, sizeof(*report));
-	r = target_for_root(opts->root, &target, err);
+	r = ks_target_for_root(opts->root, &target, err);
 	if (r < 0)
 		return r;
 	return snapshot_take(opts->root, &target, opts->cache, out, report, err);
