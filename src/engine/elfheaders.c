@@ -76,6 +76,15 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 		sh->sh_size = img->shstrtab.d_size;
 		return;
 	}
+	if (sec >= SEC_REGION0 + img->n_regions) {
+		/* Not SHF_ALLOC: the kernel's notes are in its .rodata, a
+		 * module's in its core, and no address of them is known. */
+		sh->sh_type = SHT_NOTE;
+		sh->sh_offset = img->noteoff[sec - SEC_REGION0 - img->n_regions];
+		sh->sh_size = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->size;
+		sh->sh_addralign = 4;
+		return;
+	}
 	r = img->sec_region[sec - SEC_REGION0];
 	sh->sh_type = SHT_NOBITS;
 	sh->sh_flags = SHF_ALLOC | (r->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
@@ -85,9 +94,15 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 	sh->sh_size = r->size;
 }
 
-/* Ehdr, Phdrs, .shstrtab and Shdrs by libelf, which also zeroes the padding
- * and truncates the file to the image. .symtab and .strtab, already in the
- * file, have no Elf_Data, so libelf leaves their bytes alone. */
+/* Ehdr, Phdrs, .shstrtab, Shdrs and the notes by libelf, which also zeroes
+ * the padding and truncates the file to the image. .symtab and .strtab,
+ * already in the file, have no Elf_Data, so libelf leaves their bytes alone.
+ *
+ * Only the kernel's notes get a PT_NOTE (as in a core file: no address, no
+ * memory size): readers that take a build-id from the program headers
+ * (perf without libelf, debuginfod clients, file(1)) take it as the
+ * file's, and the file is the kernel. Modules' notes are found by their
+ * section names, as their sections are. */
 int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 {
 	const struct ks_model *m = img->m;
@@ -96,7 +111,7 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, m->target.elf_class,
 			     m->target.elf_data, EV_CURRENT },
 		.e_type = ET_EXEC, .e_machine = m->target.machine, .e_version = EV_CURRENT,
-		.e_phoff = img->n_regions ? img->shstroff - img->n_regions * img->phsize : 0,
+		.e_phoff = img->phnum ? img->shstroff - img->phnum * img->phsize : 0,
 		.e_shoff = img->shoff, .e_shstrndx = SEC_SHSTRTAB,
 	};
 	Elf_Data *d;
@@ -105,7 +120,7 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 
 	errno = 0;
 	if (!e || !gelf_newehdr(e, m->target.elf_class) || !gelf_update_ehdr(e, &eh) ||
-	    (img->n_regions && !gelf_newphdr(e, img->n_regions)))
+	    (img->phnum && !gelf_newphdr(e, img->phnum)))
 		goto fail;
 	for (size_t i = 0; i < img->n_regions; i++) {
 		const struct ks_region *r = img->sec_region[img->load[i] - SEC_REGION0];
@@ -125,6 +140,18 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 		if (!gelf_update_phdr(e, i, &ph))
 			goto fail;
 	}
+	for (size_t k = 0; k < img->n_ptnote; k++) {
+		GElf_Phdr ph = {
+			.p_type = PT_NOTE,
+			.p_flags = PF_R,
+			.p_offset = img->noteoff[k],
+			.p_filesz = img->sec_notes[k]->size,
+			.p_align = 4,
+		};
+
+		if (!gelf_update_phdr(e, img->n_regions + k, &ph))
+			goto fail;
+	}
 	for (size_t sec = 1; sec < img->shnum; sec++) {
 		Elf_Scn *scn;
 		GElf_Shdr sh;
@@ -138,11 +165,18 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 		section_header(img, sec, &sh);
 		if (!gelf_update_shdr(scn, &sh))
 			goto fail;
-		if (sec != SEC_SHSTRTAB)
+		if (sec != SEC_SHSTRTAB && sh.sh_type != SHT_NOTE)
 			continue;
 		if (!(d = elf_newdata(scn)))
 			goto fail;
-		*d = img->shstrtab;
+		if (sec == SEC_SHSTRTAB) {
+			*d = img->shstrtab;
+			continue;
+		}
+		/* Bytes: they are in the target's order already. */
+		*d = (Elf_Data){ .d_buf = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->data,
+				 .d_type = ELF_T_BYTE, .d_size = sh.sh_size, .d_align = 4,
+				 .d_version = EV_CURRENT };
 	}
 	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
 	size = elf_update(e, ELF_C_WRITE);

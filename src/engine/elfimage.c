@@ -80,16 +80,33 @@ static int check_model(struct image *img, struct ks_error *err)
 					    ow->name, ow->first_sym, ow->n_syms);
 		next += ow->n_syms;
 		img->n_regions += ow->n_regions;
+		for (size_t k = 0; k < ow->n_notes; k++) {
+			const struct ks_notes *nt = &ow->notes[k];
+			const char *why;
+
+			/* What notes.c let in, checked again: the bytes go
+			 * into the image as they are. */
+			if (!nt->name || (nt->size && ks_notes_check(nt->data, nt->size,
+								   m->target.elf_data, &why) < 0))
+				return ks_error_set(err, EINVAL, "elfimage: owner %s: notes %zu: %s",
+						    ow->name, k, nt->name ? why : "no name");
+			if (!nt->size)
+				continue;
+			img->n_notes++;
+			img->n_ptnote += ow->kind == KS_OWNER_KERNEL;
+		}
 	}
 	if (next != m->n_syms || m->n_locals > m->n_syms)
 		return ks_error_set(err, EINVAL, "elfimage: owners hold %zu of %zu symbols, %zu locals",
 				    next, m->n_syms, m->n_locals);
 	/* Section indices must fit st_shndx (no SHT_SYMTAB_SHNDX), which also
 	 * keeps e_phnum below PN_XNUM. Hundreds of regions are normal. */
-	if (img->n_regions >= SHN_LORESERVE - SEC_REGION0 || m->n_syms >= UINT32_MAX / 2)
-		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu symbols: too many",
-				    img->n_regions, m->n_syms);
-	img->shnum = SEC_REGION0 + img->n_regions;
+	if (img->n_regions + img->n_notes >= SHN_LORESERVE - SEC_REGION0 ||
+	    m->n_syms >= UINT32_MAX / 2)
+		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu notes, %zu symbols: too many",
+				    img->n_regions, img->n_notes, m->n_syms);
+	img->shnum = SEC_REGION0 + img->n_regions + img->n_notes;
+	img->phnum = img->n_regions + img->n_ptnote;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
 	img->n_loc = 1 + m->n_owners + m->n_locals;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
@@ -114,12 +131,17 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 	int ret;
 
 	img->sec_region = malloc((img->n_regions + 1) * sizeof(*img->sec_region));
+	img->sec_notes = malloc((img->n_notes + 1) * sizeof(*img->sec_notes));
+	img->noteoff = malloc((img->n_notes + 1) * sizeof(*img->noteoff));
 	img->secname_off = malloc(img->shnum * sizeof(*img->secname_off));
 	ents = malloc(img->shnum * sizeof(*ents));
 	st = dwelf_strtab_init(true);
-	if (!img->sec_region || !img->secname_off || !ents || !st)
+	if (!img->sec_region || !img->sec_notes || !img->noteoff || !img->secname_off || !ents ||
+	    !st)
 		goto nomem;
-	for (size_t o = 0; o < m->n_owners; o++)
+	for (size_t o = 0; o < m->n_owners; o++) {
+		for (size_t k = 0; k < m->owners[o].n_notes; k++)
+			len += strlen(m->owners[o].name) + strlen(m->owners[o].notes[k].name) + 2;
 		for (size_t r = 0; r < m->owners[o].n_regions; r++) {
 			if (!m->owners[o].regions[r].name) {
 				ret = ks_error_set(err, EINVAL, "elfimage: %s: region %zu has no name",
@@ -136,6 +158,7 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto out;
 			}
 		}
+	}
 	img->secnames = p = malloc(len);
 	if (!p)
 		goto nomem;
@@ -156,6 +179,27 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto nomem;
 		}
 	}
+	/* The kernel's notes first (those get the PT_NOTEs), then each
+	 * module's: ".notes", "fuse:.note.gnu.build-id". */
+	for (int kernel = 1; kernel >= 0; kernel--)
+		for (size_t o = 0; o < m->n_owners; o++) {
+			const struct ks_owner *ow = &m->owners[o];
+
+			if ((ow->kind == KS_OWNER_KERNEL) != kernel)
+				continue;
+			for (size_t k = 0; k < ow->n_notes; k++) {
+				const char *name = p;
+
+				if (!ow->notes[k].size)
+					continue;
+				img->sec_notes[sec - SEC_REGION0 - img->n_regions] = &ow->notes[k];
+				if (!kernel)
+					p = stpcpy(stpcpy(p, ow->name), ":");
+				p = stpcpy(p, ow->notes[k].name) + 1;
+				if (!(ents[sec++] = dwelf_strtab_add_len(st, name, p - name)))
+					goto nomem;
+			}
+		}
 	if (!dwelf_strtab_finalize(st, &img->shstrtab))
 		goto nomem;
 	for (size_t i = 0; i < img->shnum; i++)
@@ -332,11 +376,20 @@ static void lay_out(struct image *img)
 {
 	size_t word = img->is64 ? 8 : 4;
 
+	uint64_t off;
+
 	img->phsize = img->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	img->shstroff = (img->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) +
-		img->n_regions * img->phsize;
+		img->phnum * img->phsize;
 	img->shoff = (img->shstroff + img->shstrtab.d_size + word - 1) & ~(word - 1);
-	img->symoff = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+	off = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+	/* Notes (sizes multiples of 4) between the headers and .symtab: with
+	 * none, the layout is what it was before there were notes. */
+	for (size_t k = 0; k < img->n_notes; k++) {
+		img->noteoff[k] = off;
+		off += img->sec_notes[k]->size;
+	}
+	img->symoff = (off + word - 1) & ~(uint64_t)(word - 1);
 	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
 
@@ -370,6 +423,8 @@ static void image_release(struct image *img, int fd, int ret)
 	if (ret < 0 && img->stroff)
 		(void)!ftruncate(fd, 0);	/* no half image */
 	free(img->sec_region);
+	free(img->sec_notes);
+	free(img->noteoff);
 	free(img->secnames);
 	free(img->secname_off);
 	free(img->shstrtab.d_buf);

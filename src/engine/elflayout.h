@@ -13,19 +13,25 @@
 
 #include "shared/error.h"
 #include "model.h"
+#include "notes.h"
 
 struct ks_strtab;
 
-/* Section indices: the fixed ones, then one per region. */
+/* Section indices: the fixed ones, one per region, then one per notes
+ * section (the kernel's first: tools take the first build-id they find). */
 enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_REGION0 };
 
 struct image {
 	const struct ks_model *m;
 	bool is64;
 	size_t n_regions;	/* over all owners */
-	size_t shnum, n_symtab, n_loc;
+	size_t n_notes;		/* notes sections, over all owners */
+	size_t n_ptnote;	/* the kernel's notes sections, first: a PT_NOTE each */
+	size_t shnum, phnum, n_symtab, n_loc;
 	const struct ks_region **sec_region;	/* per region section */
-	char *secnames;		/* region section names, until finalize */
+	const struct ks_notes **sec_notes;	/* per notes section */
+	uint64_t *noteoff;	/* file offset per notes section */
+	char *secnames;		/* region and notes section names, until finalize */
 	uint32_t *secname_off;	/* .shstrtab offset per section */
 	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
 	const struct ks_strtab *strtab;	/* .strtab, names by id: its pieces, */
