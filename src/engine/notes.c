@@ -224,7 +224,7 @@ int ks_notes_read_module(struct ks_module *m, const struct ks_root *root, unsign
 			 struct ks_error *err)
 {
 	struct ks_notes *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, files = 0;
 	char rel[300], path[sizeof(root->path) + 600];
 	struct dirent *de;
 	DIR *dir;
@@ -249,7 +249,7 @@ int ks_notes_read_module(struct ks_module *m, const struct ks_root *root, unsign
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s", root->path, rel, de->d_name);
-		if (n == KS_NOTES_FILES_MAX) {
+		if (files++ == KS_NOTES_FILES_MAX) {
 			r = ks_error_set(err, EFBIG, "%s/%s: more than %u notes files", root->path,
 					 rel, KS_NOTES_FILES_MAX);
 			goto out;
