@@ -704,6 +704,77 @@ static void test_cache(void **state)
 	free(dir);
 }
 
+/* Write a GNU build-id note whose desc is 4 bytes of id to path. */
+static void put_build_id(const char *path, uint32_t id)
+{
+	uint32_t note[5] = { 4, 4, 3, 0, id };
+	FILE *f;
+
+	memcpy(&note[3], "GNU", 4);
+	assert_int_equal(write_file(path, "%s", ""), 0);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(note, 1, sizeof(note), f), sizeof(note));
+	fclose(f);
+}
+
+static bool has_id(const struct ks_snapshot *s, uint32_t id)
+{
+	return memmem(ks_snapshot_data(s), ks_snapshot_size(s), &id, sizeof(id)) != NULL;
+}
+
+/*
+ * Notes are inputs: the cached image (written through the editable image)
+ * has them as a plain take does, and a change to the kernel's or a
+ * module's notes alone is a new image.
+ */
+static void test_cache_notes(void **state)
+{
+	char *dir = make_tmpdir(), kpath[4200], mpath[4200], cmd[8600];
+	struct ks_snapshot_cache *c = ks_snapshot_cache_new();
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .cache = c };
+	struct ks_snapshot *a, *plain, *b, *d;
+	unsigned long hits, misses;
+	int r;
+
+	(void)state;
+	assert_non_null(c);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s'/. '%s'", fixture("mini"), dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(kpath, sizeof(kpath), "%s/sys/kernel/notes", dir);
+	snprintf(mpath, sizeof(mpath), "%s/sys/module/moda/notes/.note.gnu.build-id", dir);
+	put_build_id(kpath, 0x11223344);
+	put_build_id(mpath, 0x55667788);
+	open_root(&root, dir);
+	assert_int_equal(ks_snapshot_take(&opts, &a, NULL), 0);
+	plain = take(dir, NULL, &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(ks_snapshot_size(a), ks_snapshot_size(plain));
+	assert_memory_equal(ks_snapshot_data(a), ks_snapshot_data(plain), ks_snapshot_size(a));
+	assert_true(has_id(a, 0x11223344) && has_id(a, 0x55667788));
+
+	put_build_id(kpath, 0x99aabbcc);
+	assert_int_equal(ks_snapshot_take(&opts, &b, NULL), 0);
+	assert_ptr_not_equal(b, a);
+	assert_true(has_id(b, 0x99aabbcc) && !has_id(b, 0x11223344));
+	put_build_id(mpath, 0xddeeff00);
+	assert_int_equal(ks_snapshot_take(&opts, &d, NULL), 0);
+	assert_ptr_not_equal(d, b);
+	assert_true(has_id(d, 0xddeeff00) && !has_id(d, 0x55667788));
+	ks_snapshot_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 0);
+	assert_int_equal(misses, 3);
+
+	ks_snapshot_unref(a);
+	ks_snapshot_unref(plain);
+	ks_snapshot_unref(b);
+	ks_snapshot_unref(d);
+	ks_snapshot_cache_free(c);
+	ks_root_close(&root);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Opens that find the same new kernel at once build its image once. */
 struct taker {
 	struct ks_snapshot_opts *opts;
@@ -767,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_module_load_mid_snapshot),
 		cmocka_unit_test(test_module_set_never_settles),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_notes),
 		cmocka_unit_test(test_cache_builds_once),
 	};
 
