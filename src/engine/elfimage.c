@@ -6,6 +6,9 @@
  * SHT_NOBITS per region, owners and their regions in model order, named
  * ".text" for the kernel and "<owner>:<region>" ("fuse:.text") for everyone
  * else. st_shndx is the symbol's region: the ELF alone tells its module.
+ * Then one SHT_NOTE per notes section, the kernel's ".notes" first, then
+ * the modules' "<owner>:<file>"; a module section with a notes file is no
+ * region (regions.c), so each section name is there once.
  * Symbols: [0] null; per owner an STT_FILE named after it, then its locals;
  * then every owner's globals and weaks, owners in order.
  * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0.

@@ -15,7 +15,8 @@ Notes: the image's SHT_NOTE sections must be the tree's notes byte for byte
 (".notes" = sys/kernel/notes, with a PT_NOTE over it; "<module>:<file>" =
 sys/module/<module>/notes/<file> for each module in the image), `readelf -n`
 must show the kernel's build-id, and a tree without notes gives an image
-without any.
+without any. Every section name is there once (a module section with a
+notes file is the SHT_NOTE, not also a NOBITS section).
 """
 import collections
 import os
@@ -220,6 +221,10 @@ def check_notes(image, root, owners):
     tap.append((not bad and not extra,
                 'SHT_NOTE sections equal the tree\'s notes files byte for byte (%d sections)' %
                 len(want), 'differ or missing: %s\nnot in the tree: %s' % (bad[:5], extra[:5])))
+    # A module's notes file is its section of that name: no NOBITS twin.
+    dups = [n for n, v in secs.items() if len(v) > 1]
+    tap.append((not dups, 'each section name once (%d sections)' % len(secs),
+                'more than once: %s' % dups[:5]))
     ptnotes = [(off, size) for typ, off, size in phdrs if typ == PT_NOTE]
     if kernel:
         off = [o for t, o, _ in secs['.notes'] if t == SHT_NOTE]
