@@ -222,26 +222,7 @@ static bool x_apply(struct expect *x, const struct ks_kevent *ev, const char *na
 	return true;
 }
 
-/* ---- a growing text ------------------------------------------------------ */
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void text_add(struct text *t, const char *s, size_t len)
-{
-	if (len + 1 > t->cap - t->len) {
-		size_t cap = (t->cap + len + 1) * 2;
-
-		t->p = realloc(t->p, cap);
-		CHECK(t->p);
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, len);
-	t->len += len;
-	t->p[t->len] = '\0';
-}
+/* ---- the kallsyms text ------------------------------------------------- */
 
 static void text_line(struct text *t, uint64_t addr, const char *name, const char *tag)
 {

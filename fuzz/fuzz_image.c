@@ -38,26 +38,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- a growing text ---- */
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void text_add(struct text *t, const void *p, size_t len)
-{
-	if (len + 1 > t->cap - t->len) {
-		size_t cap = (t->cap + len + 1) * 2;
-
-		t->p = realloc(t->p, cap);
-		CHECK(t->p);
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, p, len);
-	t->len += len;
-	t->p[t->len] = '\0';
-}
+/* ---- text ---- */
 
 __attribute__((format(printf, 2, 3)))
 static void text_printf(struct text *t, const char *fmt, ...)

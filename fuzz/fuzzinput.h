@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond)								\
 	do {									\
@@ -50,4 +51,24 @@ static inline uint64_t u64(struct input *in)
 	uint64_t v = u32(in);
 
 	return v | (uint64_t)u32(in) << 32;
+}
+
+/* A growing NUL-terminated text (a generated kallsyms, ...). */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static inline void text_add(struct text *t, const void *p, size_t len)
+{
+	if (len + 1 > t->cap - t->len) {
+		size_t cap = (t->cap + len + 1) * 2;
+
+		t->p = realloc(t->p, cap);
+		CHECK(t->p);
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, len);
+	t->len += len;
+	t->p[t->len] = '\0';
 }

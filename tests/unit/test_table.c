@@ -165,6 +165,9 @@ static void test_fixture_concurrent_opens_share(void **state)
 
 /* ---- a tree whose changes are announced (replay) ---- */
 
+/* The kernel and module moda, as tree_new() writes them. */
+#define KSYMS_BASE "ffffffff81000000 T _stext\nffffffffc0000000 t moda_fn\t[moda]\n"
+
 struct tree {
 	char *dir;
 	struct ks_root root;
@@ -186,8 +189,7 @@ static void tree_new(struct tree *tr)
 	struct ks_error err = { 0 };
 
 	tr->dir = make_tmpdir();
-	tree_write(tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					"ffffffffc0000000 t moda_fn\t[moda]\n");
+	tree_write(tr, "proc/kallsyms", KSYMS_BASE);
 	tree_write(tr, "proc/modules", "moda 4096 0 - Live 0xffffffffc0000000\n");
 	tree_write(tr, "sys/module/moda/sections/.text", "0xffffffffc0000000\n");
 	open_root(&tr->root, tr->dir);
@@ -244,8 +246,7 @@ static void test_replay_module_announced(void **state)
 	assert_true(open_has(&tr, "moda_fn", &read) && read);
 	assert_true(open_has(&tr, "moda_fn", &read) && !read);
 	/* dummy loads, unannounced yet: the table holds (nothing is read). */
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE
 					 "ffffffffc0010000 t dummy_fn\t[dummy]\n");
 	tree_write(&tr, "proc/modules", "dummy 4096 0 - Live 0xffffffffc0010000\n"
 					"moda 4096 0 - Live 0xffffffffc0000000\n");
@@ -266,8 +267,7 @@ static void test_replay_module_announced(void **state)
 	assert_true(read);
 	open_has(&tr, "dummy_fn", &read);
 	assert_true(read);
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n");
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE);
 	tree_write(&tr, "proc/modules", "moda 4096 0 - Live 0xffffffffc0000000\n");
 	assert_false(open_has(&tr, "dummy_fn", &read));
 	assert_true(read);
@@ -286,8 +286,7 @@ static void test_replay_init_symbols(void **state)
 	(void)state;
 	tree_new(&tr);
 	open_has(&tr, "moda_fn", &read);
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE
 					 "ffffffffc0010000 t dummy_fn\t[dummy]\n"
 					 "ffffffffc0100000 t dummy_init\t[dummy]\n");
 	tree_write(&tr, "proc/modules", "dummy 4096 0 - Live 0xffffffffc0010000\n"
@@ -297,8 +296,7 @@ static void test_replay_init_symbols(void **state)
 	announce_uevent(tr.t, "kevents/uevent/constructed-module-add-dummy.bin");
 	assert_true(open_has(&tr, "dummy_init", &read) && read);
 	assert_true(open_has(&tr, "dummy_init", &read) && read);
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE
 					 "ffffffffc0010000 t dummy_fn\t[dummy]\n");
 	assert_false(open_has(&tr, "dummy_init", &read));
 	assert_true(read);
@@ -338,8 +336,7 @@ static void test_replay_ksymbol_and_lost(void **state)
 	tree_new(&tr);
 	open_has(&tr, "moda_fn", &read);
 	/* The program of the stream's first record. */
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n"
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE
 					 "ffffffffc00219d0 t bpf_prog_037c447e5d155045_k\t[bpf]\n");
 	assert_false(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
 	assert_false(read);
@@ -347,8 +344,7 @@ static void test_replay_ksymbol_and_lost(void **state)
 	assert_true(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
 	assert_true(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read) && !read);
 	/* Its removal (the stream's second record). */
-	tree_write(&tr, "proc/kallsyms", "ffffffff81000000 T _stext\n"
-					 "ffffffffc0000000 t moda_fn\t[moda]\n");
+	tree_write(&tr, "proc/kallsyms", KSYMS_BASE);
 	announce_records(tr.t, 2);
 	assert_false(open_has(&tr, "bpf_prog_037c447e5d155045_k", &read));
 	/* Something was lost: read again, whatever it was. */
@@ -365,7 +361,6 @@ static void test_replay_ksymbol_and_lost(void **state)
 
 #define PROG_A "bpf_prog_037c447e5d155045_k"
 #define PROG_B "bpf_prog_9ff3683733a23ae6_ks"
-#define KSYMS_BASE "ffffffff81000000 T _stext\nffffffffc0000000 t moda_fn\t[moda]\n"
 
 /* A tree whose sysctls make kallsyms list every BPF program. */
 static void tree_new_bpf(struct tree *tr)
