@@ -96,8 +96,19 @@ check "an unprivileged caller gets EPERM even when the node is 0666" vm-dev asus
 check "root (CAP_SYSLOG) still reads it" vm-dev size
 chmod 0600 /dev/ksyms
 
-# Dying clients leak nothing and harm nobody.
-fds_before=$(ls /proc/"$KSYMSD_PID"/fd | wc -l)
+# Dying clients leak nothing and harm nobody. The live table may be reading
+# the kernel in the background (a module loaded above leaves init symbols
+# for a moment), holding an fd or two for a while: count the fewest seen.
+fds_fewest() {
+	_m=
+	for _k in 1 2 3 4 5 6 7 8 9 10; do
+		_n=$(ls /proc/"$KSYMSD_PID"/fd | wc -l)
+		[ -z "$_m" ] || [ "$_n" -lt "$_m" ] && _m=$_n
+		sleep 0.1
+	done
+	echo "$_m"
+}
+fds_before=$(fds_fewest)
 check "50 clients killed mid-read" vm-dev killers 50
 sleep 1
 check "then a full read is still valid" vm-dev size
@@ -110,6 +121,7 @@ while fds_after=$(ls /proc/"$KSYMSD_PID"/fd | wc -l) &&
 	_i=$((_i + 1))
 done
 [ "$_i" -eq 0 ] || diag "fd count settled after ${_i}00 ms"
+[ "$fds_after" -lt "$fds_before" ] && fds_after=$(fds_fewest)
 is "$fds_after" "$fds_before" "the daemon's fd count is unchanged"
 
 check "8 parallel readers" vm-dev parallel 8 "$T/par"
