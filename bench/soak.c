@@ -54,9 +54,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <dirent.h>
-
 #include "benchutil.h"
+#include "tests/common/fdcount.h"
 
 #include "daemon/device.h"
 #include "daemon/memtune.h"
@@ -209,21 +208,6 @@ static long status_kb(const char *status, const char *key)
 	const char *p = strstr(status, key);
 
 	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the DIR's own */
 }
 
 static int count_arenas(void)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/root.h"
+#include "tests/common/fdcount.h"
 
 /* $KSYMS_FIXTURES/<rel>, in a static buffer (one at a time). */
 static inline const char *fixture(const char *rel)
@@ -104,18 +105,3 @@ static inline char *make_tmpdir(void)
 	return t;
 }
 
-/* Number of open fds of this process. */
-static inline int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the DIR's own fd */
-}
