@@ -523,32 +523,7 @@ static void test_bad_models(void **state)
  * tests/unit/meson.build); otherwise a freed chunk looks like a leak.
  */
 #ifndef __SANITIZE_ADDRESS__
-extern void *__libc_malloc(size_t), *__libc_calloc(size_t, size_t), *__libc_realloc(void *, size_t);
-static long alloc_fail_at, alloc_count, alloc_failed;
-
-static bool alloc_fails(void)
-{
-	if (!alloc_fail_at || ++alloc_count != alloc_fail_at)
-		return false;
-	alloc_failed++;
-	errno = ENOMEM;
-	return true;
-}
-
-void *malloc(size_t n)
-{
-	return alloc_fails() ? NULL : __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t m)
-{
-	return alloc_fails() ? NULL : __libc_calloc(n, m);
-}
-
-void *realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : __libc_realloc(p, n);
-}
+#include "allocfail.h"
 
 static void test_out_of_memory(void **state)
 {
@@ -560,14 +535,14 @@ static void test_out_of_memory(void **state)
 		struct ks_error err = { 0 };
 		struct mallinfo2 before = mallinfo2(), after;
 		int fd = memfd_create("oom", MFD_CLOEXEC), ret;
+		bool failed;
 		size_t size;
 
-		alloc_count = alloc_failed = 0;
-		alloc_fail_at = n;
+		allocfail_arm(n);
 		ret = ks_elfimage_write(&T.m, fd, &size, &err);
-		alloc_fail_at = 0;
+		failed = allocfail_disarm();
 		after = mallinfo2();
-		if (!alloc_failed) {
+		if (!failed) {
 			if (n == 1) {
 				close(fd);
 				skip();		/* somebody else's malloc */

@@ -447,33 +447,7 @@ static void test_errors(void **state)
  * checked the same way.
  */
 #ifndef __SANITIZE_ADDRESS__
-extern void *__libc_malloc(size_t), *__libc_calloc(size_t, size_t), *__libc_realloc(void *, size_t);
-static long alloc_fail_at, alloc_count, alloc_failed;
-
-static bool alloc_fails(void)
-{
-	if (!__atomic_load_n(&alloc_fail_at, __ATOMIC_RELAXED) ||
-	    __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) != alloc_fail_at)
-		return false;
-	__atomic_add_fetch(&alloc_failed, 1, __ATOMIC_RELAXED);
-	errno = ENOMEM;
-	return true;
-}
-
-void *malloc(size_t n)
-{
-	return alloc_fails() ? NULL : __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t m)
-{
-	return alloc_fails() ? NULL : __libc_calloc(n, m);
-}
-
-void *realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : __libc_realloc(p, n);
-}
+#include "allocfail.h"
 
 static void out_of_memory(unsigned int threads)
 {
@@ -491,11 +465,9 @@ static void out_of_memory(unsigned int threads)
 		struct mallinfo2 before = mallinfo2(), after;
 		int ret;
 
-		alloc_count = alloc_failed = 0;
-		__atomic_store_n(&alloc_fail_at, n, __ATOMIC_RELAXED);
+		allocfail_arm(n);
 		ret = ks_strtab_new(&st, &ns.m, &opts, &err);
-		__atomic_store_n(&alloc_fail_at, 0, __ATOMIC_RELAXED);
-		if (!alloc_failed) {
+		if (!allocfail_disarm()) {
 			/* n == 1: somebody else's malloc (valgrind's) */
 			EQ(ret, 0);
 			check_table(st, &ns);
