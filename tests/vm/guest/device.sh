@@ -93,23 +93,14 @@ check "an unprivileged caller gets EPERM even when the node is 0666" vm-dev asus
 check "root (CAP_SYSLOG) still reads it" vm-dev size
 chmod 0600 /dev/ksyms
 
-# Dying clients leak nothing and harm nobody. The live table may be reading
-# the kernel in the background, holding an fd or two for a while, and keeps
-# its images (memfds named ksyms) as it sees fit: count the other fds, at
-# their fewest.
+# Dying clients leak nothing and harm nobody. The live table keeps its
+# images (memfds named ksyms) as it sees fit and may be reading the kernel
+# in the background, holding a few fds for a while: count the other fds,
+# and a leak is a count that stays above the one before.
 daemon_fds() {
 	ls -l /proc/"$KSYMSD_PID"/fd | grep -v 'memfd:ksyms' | grep -c -- '->'
 }
-fds_fewest() {
-	_m=
-	for _k in 1 2 3 4 5 6 7 8 9 10; do
-		_n=$(daemon_fds)
-		[ -z "$_m" ] || [ "$_n" -lt "$_m" ] && _m=$_n
-		sleep 0.1
-	done
-	echo "$_m"
-}
-fds_before=$(fds_fewest)
+fds_before=$(daemon_fds)
 check "50 clients killed mid-read" vm-dev killers 50
 sleep 1
 check "then a full read is still valid" vm-dev size
@@ -122,8 +113,8 @@ while fds_after=$(daemon_fds) &&
 	_i=$((_i + 1))
 done
 [ "$_i" -eq 0 ] || diag "fd count settled after ${_i}00 ms"
-[ "$fds_after" -lt "$fds_before" ] && fds_after=$(fds_fewest)
-is "$fds_after" "$fds_before" "the daemon's fd count is unchanged"
+check "the daemon's fd count is not above what it was ($fds_after, was $fds_before)" \
+	[ "$fds_after" -le "$fds_before" ]
 
 check "8 parallel readers" vm-dev parallel 8 "$T/par"
 same=0
