@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ksyms.h>
+#include <time.h>
 
 #include "shared/log.h"
 #include "shared/symindex.h"
@@ -15,8 +15,10 @@ struct ks_device {
 	const struct ks_root *root;
 	unsigned max_opens;
 	size_t max_memory;
+	unsigned close_wait_ms;
 
 	pthread_mutex_t lock;	/* the process table below */
+	pthread_cond_t released;	/* an open left the table */
 	struct ks_open *opens;	/* doubly linked, unordered */
 	unsigned n_opens;	/* including opens still taking their snapshot */
 	size_t held;		/* sum of the sizes of the held snapshots */
@@ -29,6 +31,7 @@ struct ks_open {
 	struct ks_device *dev;
 	struct ks_open *prev, *next;	/* under dev->lock */
 	pid_t tgid;
+	bool closing;		/* under dev->lock: ks_device_flush() was called */
 	struct ks_snapshot *snap;	/* NULL while the open is being set up */
 	size_t size;
 
@@ -46,6 +49,7 @@ int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
 		  struct ks_error *err)
 {
 	struct ks_table_opts topts = { .root = opts->root, .sources = opts->watch };
+	pthread_condattr_t ca;
 	struct ks_device *dev;
 	int r;
 
@@ -60,7 +64,12 @@ int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
 	}
 	dev->max_opens = opts->max_opens;
 	dev->max_memory = opts->max_memory;
+	dev->close_wait_ms = opts->close_wait_ms;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&dev->released, &ca);
+	pthread_condattr_destroy(&ca);
 	*out = dev;
 	return 0;
 }
@@ -86,6 +95,7 @@ void ks_device_free(struct ks_device *dev)
 		open_free(o);
 	}
 	pthread_mutex_destroy(&dev->lock);
+	pthread_cond_destroy(&dev->released);
 	ks_table_free(dev->table);
 	free(dev);
 }
@@ -103,6 +113,18 @@ static void table_unlink(struct ks_device *dev, struct ks_open *o)
 	dev->n_opens--;
 	if (o->snap)
 		dev->held -= o->size;
+	pthread_cond_broadcast(&dev->released);
+}
+
+/* Under dev->lock: the open of tgid in the table, if any. */
+static struct ks_open *table_find(struct ks_device *dev, pid_t tgid)
+{
+	struct ks_open *p;
+
+	for (p = dev->opens; p; p = p->next)
+		if (p->tgid == tgid)
+			return p;
+	return NULL;
 }
 
 /*
@@ -114,11 +136,25 @@ static void table_unlink(struct ks_device *dev, struct ks_open *o)
 static int table_claim(struct ks_device *dev, struct ks_open *o)
 {
 	struct ks_open *p;
+	struct timespec until;
 	int ret = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += dev->close_wait_ms / 1000;
+	until.tv_nsec += (long)(dev->close_wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&dev->lock);
-	for (p = dev->opens; p; p = p->next) {
-		if (p->tgid == o->tgid) {
+	/* A holder that was closed (flushed) is most likely only waiting for
+	 * its late release: give it close_wait_ms to arrive. One still held
+	 * (a dup, a mapping) fails the same as before, only later. */
+	while ((p = table_find(dev, o->tgid))) {
+		if (!p->closing || !dev->close_wait_ms ||
+		    pthread_cond_timedwait(&dev->released, &dev->lock, &until) == ETIMEDOUT) {
+			if (!table_find(dev, o->tgid))
+				break;
 			ret = -EBUSY;
 			goto out;
 		}
@@ -181,11 +217,30 @@ static int check_caller(struct ks_device *dev, const struct ks_caller *caller,
 	return 0;
 }
 
-int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
-		   struct ks_open **out, struct ks_error *err)
+/* The errnos a client can act on pass through; the rest are our trouble
+ * (bad input files, I/O) and look like it. */
+static int table_get(struct ks_device *dev, struct ks_snapshot **snap, struct ks_error *err)
 {
-	struct ks_snapshot *snap = NULL;
+	int ret = ks_table_get(dev->table, snap, err);
+
+	if (ret < 0 && ret != -EPERM && ret != -ENOMEM)
+		ret = -EIO;
+	return ret;
+}
+
+int ks_device_snapshot(struct ks_device *dev, struct ks_snapshot **out, struct ks_error *err)
+{
+	return table_get(dev, out, err);
+}
+
+/* snap: the snapshot to bind (a reference of the caller's, which the open
+ * takes over only on success), or NULL to take the current one once the
+ * slot is claimed. */
+static int device_open(struct ks_device *dev, const struct ks_caller *caller,
+		       struct ks_snapshot *snap, struct ks_open **out, struct ks_error *err)
+{
 	struct ks_open *o;
+	bool own = snap == NULL;
 	int ret;
 
 	ret = check_caller(dev, caller, err);
@@ -210,23 +265,22 @@ int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 		goto fail;
 	}
 
-	ret = ks_table_get(dev->table, &snap, err);
-	if (ret < 0) {
-		pthread_mutex_lock(&dev->lock);
-		table_unlink(dev, o);
-		pthread_mutex_unlock(&dev->lock);
-		/* The errnos a client can act on pass through; the rest are
-		 * our trouble (bad input files, I/O) and look like it. */
-		if (ret != -EPERM && ret != -ENOMEM)
-			ret = -EIO;
-		goto fail;
+	if (own) {
+		ret = table_get(dev, &snap, err);
+		if (ret < 0) {
+			pthread_mutex_lock(&dev->lock);
+			table_unlink(dev, o);
+			pthread_mutex_unlock(&dev->lock);
+			goto fail;
+		}
 	}
 	ret = table_commit(dev, o, snap);
 	if (ret < 0) {
 		ks_error_set(err, ENOMEM, "pid %d: a %zu-byte snapshot would exceed "
 			     "the memory limit of %zu bytes", (int)o->tgid,
 			     ks_snapshot_size(snap), dev->max_memory);
-		ks_snapshot_unref(snap);
+		if (own)
+			ks_snapshot_unref(snap);
 		goto fail;
 	}
 	*out = o;
@@ -234,6 +288,24 @@ int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 
 fail:
 	open_free(o);
+	return ret;
+}
+
+int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
+		   struct ks_open **out, struct ks_error *err)
+{
+	return device_open(dev, caller, NULL, out, err);
+}
+
+int ks_device_open_snapshot(struct ks_device *dev, const struct ks_caller *caller,
+			    struct ks_snapshot *snap, struct ks_open **out, struct ks_error *err)
+{
+	int ret;
+
+	ks_snapshot_ref(snap);
+	ret = device_open(dev, caller, snap, out, err);
+	if (ret < 0)
+		ks_snapshot_unref(snap);
 	return ret;
 }
 
@@ -335,6 +407,35 @@ int ks_device_read(struct ks_open *o, size_t size, struct ks_read *r)
 	return 0;
 }
 
+int ks_device_pread(struct ks_open *o, size_t size, off_t offset, struct ks_read *r)
+{
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	if (offset < 0)
+		return -EINVAL;
+	if ((uint64_t)offset >= o->size)
+		return 0;
+	len = o->size - (size_t)offset;
+	if (len > size)
+		len = size;
+	r->offset = offset;
+	r->len = len;
+	if (len) {
+		r->snap = ks_snapshot_ref(o->snap);
+		r->fd = ks_snapshot_fd(o->snap);
+	}
+	return 0;
+}
+
+void ks_device_flush(struct ks_open *o)
+{
+	pthread_mutex_lock(&o->dev->lock);
+	o->closing = true;
+	pthread_mutex_unlock(&o->dev->lock);
+}
+
 void ks_device_read_done(struct ks_read *r)
 {
 	if (r->snap)
@@ -343,69 +444,7 @@ void ks_device_read_done(struct ks_read *r)
 	r->fd = -1;
 }
 
-/* ---- ioctls ---- */
-
-/* A 32-bit caller's encodings of the requests whose argument has no
- * pointer in it. The lookups are not offered to such callers: where their
- * struct layouts differ (i386 aligns uint64_t to 4) the numbers differ too,
- * and where they do not (arm) we could not tell the layouts apart. */
-#define KIOCGSIZE_SIZE_T32	_IOR('l', 1, uint32_t)
-#define KIOCGADDR32		_IOR('l', 2, uint32_t)
-
-static int ioctl_size(struct ks_open *o, uint64_t arg, size_t width, bool is_signed,
-		      size_t out_len, struct ks_ioctl_step *st)
-{
-	uint64_t v64 = o->size;
-	uint32_t v32 = (uint32_t)o->size;
-
-	st->out[0] = (struct ks_iov){ .addr = arg, .len = width };
-	st->n_out = 1;
-	if (out_len < width)
-		return KS_IOCTL_RETRY;
-	if (width == sizeof(v64)) {
-		memcpy(st->data, &v64, sizeof(v64));
-	} else {
-		if (o->size > (is_signed ? (size_t)INT_MAX : (size_t)UINT32_MAX))
-			return -EOVERFLOW;
-		memcpy(st->data, &v32, sizeof(v32));
-	}
-	st->data_len = width;
-	return KS_IOCTL_DONE;
-}
-
-/* How each lookup request is laid out. */
-struct lookup_shape {
-	size_t arg_size;	/* the struct the caller passes */
-	bool indirect;		/* OKIOC*: the result goes where the struct points */
-	bool whole_sym;		/* the Elf64_Sym, else only st_value */
-	size_t out_off;		/* !indirect: where in the struct the result goes */
-	size_t out_len;
-};
-
-static const struct lookup_shape shape_gvalue = {
-	.arg_size = sizeof(struct ksyms_gvalue),
-	.out_off = offsetof(struct ksyms_gvalue, kv_value),
-	.out_len = sizeof(uint64_t),
-};
-static const struct lookup_shape shape_gsymbol = {
-	.arg_size = sizeof(struct ksyms_gsymbol),
-	.whole_sym = true,
-	.out_off = offsetof(struct ksyms_gsymbol, kg_sym),
-	.out_len = sizeof(Elf64_Sym),
-};
-static const struct lookup_shape shape_ogsymbol = {
-	.arg_size = sizeof(struct ksyms_ogsymbol),
-	.indirect = true,
-	.whole_sym = true,
-	.out_len = sizeof(Elf64_Sym),
-};
-static const struct lookup_shape shape_ogvalue = {
-	.arg_size = sizeof(struct ksyms_ogsymbol),
-	.indirect = true,
-	.out_len = sizeof(unsigned long),
-};
-
-static int lookup(struct ks_open *o, const char *name, GElf_Sym *sym)
+int ks_open_lookup(struct ks_open *o, const char *name, GElf_Sym *sym)
 {
 	int ret = 0;
 
@@ -418,144 +457,4 @@ static int lookup(struct ks_open *o, const char *name, GElf_Sym *sym)
 		ret = -EIO;	/* our own image did not index: our bug */
 	pthread_mutex_unlock(&o->index_lock);
 	return ret;
-}
-
-/*
- * The rounds of a lookup:
- *   1. nothing fetched: ask for the struct;
- *   2. the struct: ask for the name, up to the end of its page (or to
- *      KSYMS_MAXNAMELEN bytes if that comes first);
- *   3. no NUL yet: ask again for the struct and a longer prefix of the name,
- *      up to the next page end; repeat until a NUL or KSYMS_MAXNAMELEN.
- * A name of at most 512 bytes spans at most two pages, so that is at most
- * three fetches for the usual 4 KiB pages. Each round asks for the struct
- * again because the kernel hands over only what the last round asked for.
- */
-static int ioctl_lookup(struct ks_open *o, const struct lookup_shape *sh, uint64_t arg,
-			const unsigned char *in, size_t in_len, size_t out_len,
-			size_t page_size, struct ks_ioctl_step *st)
-{
-	const char *name;
-	size_t fetched, chunk, nlen;
-	uint64_t name_ptr, out_ptr;
-	const void *p;
-	GElf_Sym sym;
-	int ret;
-
-	st->in[0] = (struct ks_iov){ .addr = arg, .len = sh->arg_size };
-	st->n_in = 1;
-	if (!sh->indirect) {
-		st->out[0] = (struct ks_iov){ .addr = arg + sh->out_off, .len = sh->out_len };
-		st->n_out = 1;
-	}
-	if (in_len < sh->arg_size)
-		return KS_IOCTL_RETRY;
-
-	memcpy(&p, in, sizeof(p));	/* the name pointer is first in every struct */
-	name_ptr = (uintptr_t)p;
-	if (sh->indirect) {
-		memcpy(&p, in + offsetof(struct ksyms_ogsymbol, _un), sizeof(p));
-		out_ptr = (uintptr_t)p;
-		if (!out_ptr)
-			return -EFAULT;
-		st->out[0] = (struct ks_iov){ .addr = out_ptr, .len = sh->out_len };
-		st->n_out = 1;
-	}
-	if (!name_ptr)
-		return -EFAULT;
-
-	name = (const char *)in + sh->arg_size;
-	fetched = in_len - sh->arg_size;
-	nlen = strnlen(name, fetched);
-	if (nlen == fetched) {
-		/* No NUL in what we have: fetch more, never past a page end. */
-		if (fetched >= KSYMS_MAXNAMELEN)
-			return -EINVAL;
-		chunk = page_size - (size_t)((name_ptr + fetched) & (page_size - 1));
-		if (chunk > KSYMS_MAXNAMELEN - fetched)
-			chunk = KSYMS_MAXNAMELEN - fetched;
-		if (name_ptr + fetched + chunk < name_ptr)
-			return -EFAULT;	/* wraps around the address space */
-		st->in[1] = (struct ks_iov){ .addr = name_ptr, .len = fetched + chunk };
-		st->n_in = 2;
-		return KS_IOCTL_RETRY;
-	}
-	if (nlen >= KSYMS_MAXNAMELEN)
-		return -EINVAL;
-	if (out_len < sh->out_len) {
-		/* Not expected (every name round declares the output), but
-		 * the protocol allows it: ask once more with the same name. */
-		st->in[1] = (struct ks_iov){ .addr = name_ptr, .len = fetched };
-		st->n_in = 2;
-		return KS_IOCTL_RETRY;
-	}
-
-	ret = lookup(o, name, &sym);
-	if (ret < 0)
-		return ret;
-	if (sh->whole_sym) {
-		Elf64_Sym es = {
-			.st_name = sym.st_name,
-			.st_info = sym.st_info,
-			.st_other = sym.st_other,
-			.st_shndx = sym.st_shndx,
-			.st_value = sym.st_value,
-			.st_size = sym.st_size,
-		};
-
-		memcpy(st->data, &es, sizeof(es));
-	} else if (sh->out_len == sizeof(uint64_t)) {
-		uint64_t v = sym.st_value;
-
-		memcpy(st->data, &v, sizeof(v));
-	} else {
-		unsigned long v = (unsigned long)sym.st_value;
-
-		memcpy(st->data, &v, sizeof(v));
-	}
-	st->data_len = sh->out_len;
-	return KS_IOCTL_DONE;
-}
-
-int ks_device_ioctl(struct ks_open *o, unsigned cmd, uint64_t arg, bool compat,
-		    const void *in, size_t in_len, size_t out_len, size_t page_size,
-		    struct ks_ioctl_step *step)
-{
-	memset(step, 0, sizeof(*step));
-	if (!page_size || (page_size & (page_size - 1)))
-		page_size = 4096;
-
-	if (compat) {
-		switch (cmd) {
-		case KIOCGSIZE_SIZE_T32:
-			return ioctl_size(o, arg, sizeof(uint32_t), false, out_len, step);
-		case KIOCGSIZE_INT:
-			return ioctl_size(o, arg, sizeof(int), true, out_len, step);
-		case KIOCGADDR32:
-			return -EOPNOTSUPP;
-		default:
-			return -ENOTTY;
-		}
-	}
-
-	switch (cmd) {
-	case KIOCGSIZE_SIZE_T:
-		return ioctl_size(o, arg, sizeof(size_t), false, out_len, step);
-	case KIOCGSIZE_INT:
-		return ioctl_size(o, arg, sizeof(int), true, out_len, step);
-	case KIOCGADDR:
-		/* Documented in <sys/ksyms.h>: we cannot map memory into the
-		 * caller, and ENOTTY would claim we do not know the request. */
-		return -EOPNOTSUPP;
-	case KIOCGVALUE:
-		return ioctl_lookup(o, &shape_gvalue, arg, in, in_len, out_len, page_size, step);
-	case KIOCGSYMBOL:
-		return ioctl_lookup(o, &shape_gsymbol, arg, in, in_len, out_len, page_size, step);
-	case OKIOCGSYMBOL:
-		return ioctl_lookup(o, &shape_ogsymbol, arg, in, in_len, out_len, page_size, step);
-	case OKIOCGVALUE:
-		return ioctl_lookup(o, &shape_ogvalue, arg, in, in_len, out_len, page_size, step);
-	default:
-		return -ENOTTY;
-	}
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <gelf.h>
 #include <sys/types.h>
 
 #include "access.h"
@@ -13,8 +14,9 @@
 
 /*
  * The semantics of /dev/ksyms without the transport: who may open, what a
- * read returns, what each ioctl does. cuse.c only translates FUSE requests
- * into these calls, so everything here can be unit tested without CUSE.
+ * read returns, what each ioctl does. The transports (cuse.c, a character
+ * device; fuse.c, a regular file) only translate FUSE requests into these
+ * calls, so everything here can be unit tested without a kernel.
  *
  * All functions are thread-safe. Requests of one open may also run
  * concurrently (libfuse's multi-threaded loop; two threads of the client
@@ -28,6 +30,10 @@ struct ks_device_opts {
 	unsigned max_opens;	/* opens held at once; 0 = no limit */
 	size_t max_memory;	/* bytes of snapshots held at once; 0 = no limit */
 	unsigned int watch;	/* KS_KEVENTS_* to keep the table live by; 0: re-read per open */
+	/* How long an open waits for the release of its process's previous
+	 * open once that one was flushed (ks_device_flush()): a regular
+	 * file's release comes after close() returns, not before. 0: never. */
+	unsigned close_wait_ms;
 };
 
 int ks_device_new(const struct ks_device_opts *opts, struct ks_device **out,
@@ -64,6 +70,25 @@ int ks_device_open(struct ks_device *dev, const struct ks_caller *caller,
 		   struct ks_open **out, struct ks_error *err);
 void ks_device_release(struct ks_open *o);
 
+/*
+ * For a transport that binds a snapshot before the open (FUSE: an inode per
+ * snapshot, made at lookup, so that fstat and the page cache belong to it):
+ * the snapshot an open would get now (a reference; errors as for an open's
+ * own -EPERM, -ENOMEM, -EIO), and an open bound to it (it takes its own
+ * reference), by the same rules as ks_device_open().
+ */
+int ks_device_snapshot(struct ks_device *dev, struct ks_snapshot **out, struct ks_error *err);
+int ks_device_open_snapshot(struct ks_device *dev, const struct ks_caller *caller,
+			    struct ks_snapshot *snap, struct ks_open **out, struct ks_error *err);
+
+/*
+ * A descriptor of the open was closed (FUSE's FLUSH). It may be the last,
+ * with a release to follow (asynchronously, for a regular file), or a dup
+ * among others: a new open of the same process waits close_wait_ms for the
+ * release before it fails with EBUSY.
+ */
+void ks_device_flush(struct ks_open *o);
+
 size_t ks_open_size(const struct ks_open *o);
 pid_t ks_open_tgid(const struct ks_open *o);
 
@@ -82,7 +107,14 @@ struct ks_read {
 };
 
 int ks_device_read(struct ks_open *o, size_t size, struct ks_read *r);
+/* The same at offset, cursor untouched (a regular file's reads: pread,
+ * the page cache). Past the end: len 0. A negative offset: -EINVAL. */
+int ks_device_pread(struct ks_open *o, size_t size, off_t offset, struct ks_read *r);
 void ks_device_read_done(struct ks_read *r);
+
+/* A name looked up in this open's snapshot, globals first (the index is
+ * built on the first lookup). -ENOENT, -ENOMEM, -EIO. For the ioctls. */
+int ks_open_lookup(struct ks_open *o, const char *name, GElf_Sym *sym);
 
 /*
  * ioctls, driven the way CUSE's unrestricted ioctls work: the transport
