@@ -29,6 +29,7 @@
 #include "privdrop.h"
 #include "shared/log.h"
 #include "sdnotify.h"
+#include "stopsig.h"
 
 struct ks_cuse {
 	struct ks_device *dev;
@@ -191,40 +192,7 @@ static const struct cuse_lowlevel_ops ks_cuse_ops = {
 	.ioctl = ks_cuse_ioctl,
 };
 
-/*
- * Our own SIGTERM/SIGINT/SIGHUP handlers in place of libfuse's: they end the
- * session the same way (fuse_session_exit() is async-signal-safe; libfuse's
- * handler calls it too) and also record that we were asked to stop. The
- * loop also ends when the kernel drops our channel (it refused the device,
- * e.g. a CUSE device of that name exists, or an admin aborted the
- * connection), and libfuse reports that as a clean 0: only the flag tells
- * the two apart.
- */
-static volatile sig_atomic_t stop_signal;
-static struct fuse_session *volatile signal_session;
-
-static void on_stop_signal(int sig)
-{
-	struct fuse_session *se = signal_session;
-
-	stop_signal = sig;
-	if (se)
-		fuse_session_exit(se);
-}
-
-static void set_stop_handlers(void (*handler)(int))
-{
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct sigaction sa = { .sa_handler = handler };
-	size_t i;
-
-	/* No SA_RESTART: a blocked read of /dev/cuse must see EINTR. */
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-int ks_daemon_run(const struct ks_daemon_opts *opts)
+int ks_cuse_run(const struct ks_daemon_opts *opts)
 {
 	struct ks_device_opts dopts = { 0 };
 	struct ks_cuse c = { .callers.fd = -1 };
@@ -314,8 +282,7 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 		ks_err("cannot create /dev/%s through CUSE (is the cuse module loaded?)", name);
 		goto out;
 	}
-	signal_session = se;
-	set_stop_handlers(on_stop_signal);
+	ks_stopsig_install(se);
 	/* After the fork into the background: threads do not survive it. */
 	ret = ks_device_start(c.dev, &err);
 	if (ret < 0)
@@ -324,20 +291,20 @@ int ks_daemon_run(const struct ks_daemon_opts *opts)
 	ret = mt ? fuse_session_loop_mt(se, 0) : fuse_session_loop(se);
 	if (ret < 0) {
 		ks_err("session loop: %s", strerror(-ret));
-	} else if (!stop_signal && ret == 0) {
+	} else if (!ks_stopsig_caught() && ret == 0) {
 		/* (ret > 0: libfuse's own handler caught a stop signal that came
 		 * before ours were installed; libfuse >= 3.16 returns its number.) */
 		ks_err("the kernel closed the CUSE channel of /dev/%s (a device of "
 		       "that name may exist already)", name);
 	} else {
-		ks_debug("exiting on signal %d", stop_signal ? (int)stop_signal : ret);
+		ks_debug("exiting on signal %d", ks_stopsig_caught() ? ks_stopsig_caught() : ret);
 		status = 0;
 	}
 	/* The session is about to go: from now on the handler only records.
 	 * The kernel removes the node as soon as our channel closes. */
-	signal_session = NULL;
+	ks_stopsig_detach();
 	cuse_lowlevel_teardown(se);
-	set_stop_handlers(SIG_DFL);
+	ks_stopsig_reset();
 	ks_device_log_stats(c.dev);
 out:
 	ks_device_free(c.dev);

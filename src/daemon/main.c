@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ksymsd: serve the running kernel's symbol table as /dev/ksyms (CUSE), or
- * with --dump write one snapshot to a file and exit.
+ * ksymsd: serve the running kernel's symbol table as /dev/ksyms (CUSE) or as
+ * a file over FUSE, or with --dump write one snapshot to a file and exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,17 +28,22 @@ static void usage(FILE *out)
 		"\n"
 		"  -f, --foreground        stay in the foreground\n"
 		"  -d, --debug             debug logging (libfuse requests, one line per open)\n"
-		"  -n, --name NAME         device name under /dev (default: ksyms)\n"
+		"  -n, --name NAME         device name under /dev, or file name (default: ksyms)\n"
 		"  -r, --root DIR          read proc/ and sys/ under DIR instead of / (testing)\n"
 		"      --max-opens N       simultaneous opens before ENOMEM (default: %u)\n"
 		"      --max-memory BYTES  snapshot memory before ENOMEM, K/M/G suffixes\n"
 		"                          (default: %zuM)\n"
+		"  -t, --transport T       cuse (the device /dev/NAME), fuse (the file\n"
+		"                          MOUNTPOINT/NAME) or auto (default: cuse where\n"
+		"                          /dev/cuse opens, else fuse)\n"
+		"      --mountpoint DIR    fuse: the directory to mount (default: %s)\n"
+		"      --link PATH         fuse: make PATH a symlink to the file (e.g. /dev/ksyms)\n"
 		"      --dump FILE         write one snapshot to FILE ('-' = stdout) and exit\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
 		"\n"
 		"See ksymsd(8) and ksyms(4).\n",
-		KS_DEFAULT_MAX_OPENS, KS_DEFAULT_MAX_MEMORY >> 20);
+		KS_DEFAULT_MAX_OPENS, KS_DEFAULT_MAX_MEMORY >> 20, KS_DEFAULT_MOUNTPOINT);
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -98,7 +103,7 @@ static int dump(const struct ks_root *root, const char *file)
 	return EXIT_SUCCESS;
 }
 
-enum { OPT_MAX_OPENS = 256, OPT_MAX_MEMORY, OPT_DUMP };
+enum { OPT_MAX_OPENS = 256, OPT_MAX_MEMORY, OPT_DUMP, OPT_MOUNTPOINT, OPT_LINK };
 
 int main(int argc, char **argv)
 {
@@ -110,6 +115,9 @@ int main(int argc, char **argv)
 		{ "max-opens", required_argument, NULL, OPT_MAX_OPENS },
 		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 		{ "dump", required_argument, NULL, OPT_DUMP },
+		{ "transport", required_argument, NULL, 't' },
+		{ "mountpoint", required_argument, NULL, OPT_MOUNTPOINT },
+		{ "link", required_argument, NULL, OPT_LINK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -118,6 +126,7 @@ int main(int argc, char **argv)
 		.name = "ksyms",
 		.max_opens = KS_DEFAULT_MAX_OPENS,
 		.max_memory = KS_DEFAULT_MAX_MEMORY,
+		.mountpoint = KS_DEFAULT_MOUNTPOINT,
 	};
 	const char *dump_file = NULL, *root_path = "/";
 	struct ks_error err = { 0 };
@@ -127,7 +136,7 @@ int main(int argc, char **argv)
 
 	/* Before anything is freed: see memtune.h. */
 	ks_malloc_tune();
-	while ((c = getopt_long(argc, argv, "fdn:r:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fdn:r:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			opts.foreground = true;
@@ -162,6 +171,34 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DUMP:
 			dump_file = optarg;
+			break;
+		case 't':
+			if (!strcmp(optarg, "cuse")) {
+				opts.transport = KS_TRANSPORT_CUSE;
+			} else if (!strcmp(optarg, "fuse")) {
+				opts.transport = KS_TRANSPORT_FUSE;
+			} else if (!strcmp(optarg, "auto")) {
+				opts.transport = KS_TRANSPORT_AUTO;
+			} else {
+				fprintf(stderr, "ksymsd: --transport: cuse, fuse or auto: '%s'\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_MOUNTPOINT:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "ksymsd: --mountpoint: not an absolute path: '%s'\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			opts.mountpoint = optarg;
+			break;
+		case OPT_LINK:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "ksymsd: --link: not an absolute path: '%s'\n", optarg);
+				return EXIT_FAILURE;
+			}
+			opts.link = optarg;
 			break;
 		case 'h':
 			usage(stdout);

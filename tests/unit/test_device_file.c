@@ -25,14 +25,16 @@ static struct ks_root root_a, root_unpriv;
 
 static struct ks_caller caller(pid_t tgid)
 {
-	return (struct ks_caller){ .tid = tgid, .tgid = tgid, .cap_syslog = true,
-				   .init_userns = true };
+	return (struct ks_caller){
+		.tid = tgid, .tgid = tgid, .cap_syslog = true, .init_userns = true
+	};
 }
 
 static struct ks_device *new_device(const struct ks_root *root, size_t max_memory,
 				    unsigned close_wait_ms)
 {
-	struct ks_device_opts o = { .root = root, .max_memory = max_memory,
+	struct ks_device_opts o = { .root = root,
+				    .max_memory = max_memory,
 				    .close_wait_ms = close_wait_ms };
 	struct ks_error err = { 0 };
 	struct ks_device *dev = NULL;
@@ -50,8 +52,7 @@ static struct ks_snapshot *snapshot(struct ks_device *dev)
 	return snap;
 }
 
-static int open_at(struct ks_device *dev, pid_t tgid, struct ks_snapshot *snap,
-		   struct ks_open **o)
+static int open_at(struct ks_device *dev, pid_t tgid, struct ks_snapshot *snap, struct ks_open **o)
 {
 	struct ks_caller c = caller(tgid);
 	struct ks_error err = { 0 };

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "fusemount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546 /* <linux/magic.h> */
+
+int ks_fusemount_prepare(const char *dir, struct ks_error *err)
+{
+	struct statfs sfs;
+	struct stat st;
+	int i;
+
+	if (dir[0] != '/')
+		return ks_error_set(err, EINVAL, "mount point %s: not an absolute path", dir);
+	/* Stale mounts may be stacked (several daemons killed in turn). */
+	for (i = 0; i < 16 && stat(dir, &st) < 0 && errno == ENOTCONN; i++) {
+		if (umount2(dir, MNT_DETACH) < 0)
+			return ks_error_set(err, errno,
+					    "%s: cannot detach the stale mount of "
+					    "a daemon that is gone: %s",
+					    dir, strerror(errno));
+		ks_warn("%s: detached the stale mount of a daemon that is gone", dir);
+	}
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return ks_error_set(err, errno, "mount point %s: %s", dir, strerror(errno));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return ks_error_set(err, errno, "cannot create the mount point %s: %s", dir,
+					    strerror(errno));
+		if (stat(dir, &st) < 0)
+			return ks_error_set(err, errno, "mount point %s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ks_error_set(err, ENOTDIR, "mount point %s: not a directory", dir);
+	if (statfs(dir, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC)
+		return ks_error_set(err, EBUSY, "%s is a live FUSE mount already (another ksymsd?)",
+				    dir);
+	return 0;
+}
+
+/* Close every fd but 0-2 and keep. */
+static void close_all_but(int keep_a, int keep_b)
+{
+	int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
+	int fd, max = (int)sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	/* close_range() would do, but it is only in glibc 2.34 and Linux
+	 * 5.9; this runs once. */
+	for (fd = 3; fd < max; fd++)
+		if (fd != lo && fd != hi)
+			close(fd);
+}
+
+static void __attribute__((noreturn)) unmounter_main(const char *dir, int in, int out, bool quiet)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	bool armed = false;
+	ssize_t n;
+	size_t i;
+	char c;
+	int null;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &ign, NULL);
+	close_all_but(in, out);
+	/* Hold no terminal or pipe of whoever started the daemon, which
+	 * would wait for its end. */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		if (quiet)
+			dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	prctl(PR_SET_NAME, "ksymsd-unmount");
+	for (;;) {
+		n = read(in, &c, 1);
+		if (n == 1) {
+			armed = armed || c == 'M';
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (armed && umount2(dir, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		ks_err("cannot unmount %s: %s", dir, strerror(errno));
+	close(out);
+	_exit(0);
+}
+
+int ks_unmounter_start(struct ks_unmounter *u, const char *dir, bool quiet, struct ks_error *err)
+{
+	int down[2], up[2], ret;
+	pid_t pid;
+
+	u->pid = -1;
+	u->down = u->up = -1;
+	if (pipe2(down, O_CLOEXEC) < 0)
+		return ks_error_set(err, errno, "pipe: %s", strerror(errno));
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		ret = ks_error_set(err, errno, "pipe: %s", strerror(errno));
+		goto fail_down;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = ks_error_set(err, errno, "cannot fork the unmounter: %s", strerror(errno));
+		close(up[0]);
+		close(up[1]);
+		goto fail_down;
+	}
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		unmounter_main(dir, down[0], up[1], quiet);
+	}
+	close(down[0]);
+	close(up[1]);
+	u->pid = pid;
+	u->down = down[1];
+	u->up = up[0];
+	return 0;
+
+fail_down:
+	close(down[0]);
+	close(down[1]);
+	return ret;
+}
+
+int ks_unmounter_arm(struct ks_unmounter *u)
+{
+	ssize_t n;
+
+	do
+		n = write(u->down, "M", 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -errno;
+}
+
+void ks_unmounter_finish(struct ks_unmounter *u)
+{
+	struct pollfd p = { .fd = u->up, .events = POLLIN };
+	char c;
+
+	if (u->down >= 0)
+		close(u->down);
+	u->down = -1;
+	if (u->up < 0)
+		return;
+	/* EOF when it has unmounted and exited; 5 s is far more than a lazy
+	 * unmount takes. */
+	while (poll(&p, 1, 5000) > 0 && read(u->up, &c, 1) > 0)
+		;
+	close(u->up);
+	u->up = -1;
+	/* Our child unless the daemon went to the background after the fork
+	 * (then ECHILD: init reaps it). */
+	waitpid(u->pid, NULL, WNOHANG);
+}
+
+int ks_fusemount_link(const char *link, const char *target, struct ks_error *err)
+{
+	struct stat st;
+
+	if (lstat(link, &st) == 0) {
+		if (!S_ISLNK(st.st_mode))
+			return ks_error_set(err, EEXIST, "--link %s: exists and is not a symlink",
+					    link);
+		if (unlink(link) < 0)
+			return ks_error_set(err, errno, "--link %s: cannot replace it: %s", link,
+					    strerror(errno));
+	} else if (errno != ENOENT) {
+		return ks_error_set(err, errno, "--link %s: %s", link, strerror(errno));
+	}
+	if (symlink(target, link) < 0)
+		return ks_error_set(err, errno, "--link %s: %s", link, strerror(errno));
+	return 0;
+}
+
+void ks_fusemount_unlink(const char *link, const char *target)
+{
+	char buf[4096];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	if (strcmp(buf, target) == 0 && unlink(link) < 0)
+		ks_warn("cannot remove %s: %s", link, strerror(errno));
+}
