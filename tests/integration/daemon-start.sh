@@ -3,13 +3,13 @@
 # ksymsd takes its first snapshot before it creates the device or says it is
 # ready: where the symbols cannot be read it exits 1 with one line saying
 # why, at once, without needing CUSE. TAP. The start-up's informational lines
-# (the live table's sources, the capabilities dropped) come before it and
+# (the transport chosen, the live table's sources, the capabilities dropped) come before it and
 # are not counted.
 # Usage: daemon-start.sh KSYMSD FIXTURES
 ksymsd=$1 fixtures=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-said() { grep -v -e '^ksymsd: live table: ' -e '^ksymsd: dropped ' "$out"; }
+said() { grep -v -e '^ksymsd: live table: ' -e '^ksymsd: dropped ' -e '^ksymsd: transport: ' "$out"; }
 echo "1..4"
 
 timeout 20 "$ksymsd" -f --name ksyms-start-test --root "$fixtures/debian-6.1/state-c-unprivileged" \
