@@ -14,9 +14,10 @@
  * there is no direct_io: reads of a cached page never reach us.
  */
 
-/* As cuse.c: an API level whose callback types are the same in every
- * libfuse 3 from 3.10 on. */
-#define FUSE_USE_VERSION 31
+/* An API level whose callback types are the same in every libfuse 3 from
+ * 3.10 on (as cuse.c's 31), and whose fuse_session_loop_mt() takes a
+ * config: 3.14's 31-level one leaks the config it makes. */
+#define FUSE_USE_VERSION 32
 
 #include <fuse_lowlevel.h>
 
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,13 +443,14 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	struct ks_unmounter um = { .pid = -1, .down = -1, .up = -1 };
 	struct ks_error err = { 0 };
 	struct fuse_session *se = NULL;
+	char fdpath[32];
 	const char *name = opts->name ? opts->name : "ksyms";
 	const char *mnt = opts->mountpoint ? opts->mountpoint : KS_DEFAULT_MOUNTPOINT;
 	char *argv[5];
 	char file[PATH_MAX];
 	bool linked = false;
 	long page;
-	int argc = 0, ret, status = 1;
+	int argc = 0, ret, status = 1, fuse_fd = -1;
 
 	if (!ks_device_name_valid(name)) {
 		ks_err("invalid file name '%s'", name);
@@ -497,12 +500,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		ks_err("%s", err.msg);
 		goto out;
 	}
-	/* allow_other: anyone may reach the open, where the kallsyms rule
-	 * decides; default_permissions: the kernel checks the modes. */
 	argv[argc++] = (char *)"ksymsd";
-	argv[argc++] = (char *)"-o";
-	argv[argc++] = (char *)"ro,noexec,allow_other,default_permissions,fsname=ksymsd,"
-			       "subtype=ksyms";
 	if (opts->debug)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
@@ -516,15 +514,26 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		ks_err("cannot start a FUSE session");
 		goto out;
 	}
-	if (fuse_session_mount(se, mnt) < 0) {
-		ks_err("cannot mount %s over FUSE (is /dev/fuse there?)", mnt);
+	/* We mount (fusemount.h) and hand libfuse the channel: the options
+	 * are ours, and its mount's copy of the path is never freed unless
+	 * it unmounts too, which needs the capability we drop. */
+	fuse_fd = ks_fusemount_mount(mnt, &err);
+	if (fuse_fd < 0) {
+		ks_err("%s", err.msg);
 		goto out;
 	}
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fuse_fd);
 	ret = ks_unmounter_arm(&um);
 	if (ret < 0) {
 		ks_err("cannot reach the unmounter: %s", strerror(-ret));
+		umount2(mnt, MNT_DETACH); /* still allowed: before the drop */
+		goto out;
+	}
+	if (fuse_session_mount(se, fdpath) < 0) {
+		ks_err("libfuse did not take the channel of %s", mnt);
 		goto out_unmount;
 	}
+	fuse_fd = -1; /* the session's now */
 	ks_stopsig_install(se);
 	/* Mounting was the last use of CAP_SYS_ADMIN; single-threaded still,
 	 * as ks_privdrop_event_caps() needs. */
@@ -554,7 +563,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	if (ret < 0)
 		ks_warn("cannot notify the service manager: %s", strerror(-ret));
 
-	ret = fuse_session_loop_mt(se, 0);
+	ret = fuse_session_loop_mt(se, NULL);
 	if (ret < 0) {
 		ks_err("session loop: %s", strerror(-ret));
 	} else if (!ks_stopsig_caught() && ret == 0) {
@@ -574,6 +583,8 @@ out:
 	ks_unmounter_finish(&um);
 	if (se)
 		fuse_session_destroy(se);
+	if (fuse_fd >= 0)
+		close(fuse_fd);
 	ks_stopsig_reset();
 	nodes_free(&f);
 	ks_device_free(f.dev);

@@ -52,6 +52,28 @@ int ks_fusemount_prepare(const char *dir, struct ks_error *err)
 	return 0;
 }
 
+int ks_fusemount_mount(const char *dir, struct ks_error *err)
+{
+	char opts[128];
+	int fd, ret;
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ks_error_set(err, errno, "/dev/fuse: %s", strerror(errno));
+	/* rootmode: the root directory's type (S_IFDIR), which the kernel
+	 * needs before it can ask us. */
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions", fd);
+	if (mount("ksymsd", dir, "fuse.ksyms", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
+	    0) {
+		ret = ks_error_set(err, errno, "cannot mount %s over FUSE: %s", dir,
+				   strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 /* Close every fd but 0-2 and keep. */
 static void close_all_but(int keep_a, int keep_b)
 {

@@ -21,6 +21,15 @@
 int ks_fusemount_prepare(const char *dir, struct ks_error *err);
 
 /*
+ * Mount the FUSE file system on dir, read-only, no devices, setuid or
+ * executables, open to every user (allow_other: the open applies the
+ * kallsyms rule) with the modes checked by the kernel (default_permissions).
+ * Returns the /dev/fuse descriptor of the new connection (for libfuse as
+ * "/dev/fd/N"), or a negative errno with err set.
+ */
+int ks_fusemount_mount(const char *dir, struct ks_error *err);
+
+/*
  * Unmounting needs CAP_SYS_ADMIN, which the daemon gives up once it is
  * serving. The unmounter is a process forked for it before anything else
  * (so it holds no snapshot, no memfd and no /dev/fuse): it waits until the
