@@ -24,6 +24,7 @@ struct ks_daemon_opts {
 	enum ks_transport transport; /* --transport */
 	const char *mountpoint;	     /* FUSE: the directory holding <name> */
 	const char *link;	     /* FUSE: a symlink to the file, or NULL */
+	bool mount_helper;	     /* FUSE: ksymsd --mount-for mounts the channel */
 };
 
 #define KS_DEFAULT_MAX_OPENS 64u

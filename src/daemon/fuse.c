@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -436,6 +437,54 @@ static const struct fuse_lowlevel_ops ks_fuse_ops = {
 	.readdir = ks_fuse_readdir,
 };
 
+/*
+ * The /dev/fuse channel, mounted on mnt by us (the unmounter told), or with
+ * --mount-helper only opened, for ksymsd --mount-for to mount (fusemount.h).
+ */
+static int open_channel(const struct ks_daemon_opts *opts, const char *mnt, struct ks_unmounter *um,
+			struct ks_error *err)
+{
+	int fd, ret;
+
+	if (opts->mount_helper) {
+		fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return ks_error_set(err, errno, "/dev/fuse: %s", strerror(errno));
+		return fd;
+	}
+	ret = ks_fusemount_prepare(mnt, err);
+	if (ret < 0)
+		return ret;
+	fd = ks_fusemount_mount(mnt, err);
+	if (fd < 0)
+		return fd;
+	ret = ks_unmounter_arm(um);
+	if (ret < 0) {
+		umount2(mnt, MNT_DETACH); /* still allowed: before the drop */
+		close(fd);
+		return ks_error_set(err, -ret, "cannot reach the unmounter: %s", strerror(-ret));
+	}
+	return fd;
+}
+
+/* Until someone mounts chan: the kernel reports an error on a channel that
+ * belongs to no mount yet, and INIT is readable the moment it does. */
+static int wait_attached(int chan, const char *mnt)
+{
+	struct pollfd p = { .fd = chan, .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 60 * 50; i++) {
+		if (ks_stopsig_caught())
+			return -EINTR;
+		if (poll(&p, 1, 0) == 1 && !(p.revents & POLLERR))
+			return 0;
+		usleep(20000);
+	}
+	ks_err("nobody mounted %s in 60 s (ksymsd --mount-for %d should)", mnt, (int)getpid());
+	return -ETIMEDOUT;
+}
+
 int ks_fuse_run(const struct ks_daemon_opts *opts)
 {
 	struct ks_device_opts dopts = { 0 };
@@ -450,7 +499,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	char file[PATH_MAX];
 	bool linked = false;
 	long page;
-	int argc = 0, ret, status = 1, fuse_fd = -1;
+	int argc = 0, ret, status = 1, fuse_fd = -1, chan;
 
 	if (!ks_device_name_valid(name)) {
 		ks_err("invalid file name '%s'", name);
@@ -468,7 +517,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	clock_gettime(CLOCK_REALTIME, &f.mounted);
 
 	/* First, while we hold nothing it should not (fusemount.h). */
-	ret = ks_unmounter_start(&um, mnt, !opts->foreground, &err);
+	ret = opts->mount_helper ? 0 : ks_unmounter_start(&um, mnt, !opts->foreground, &err);
 	if (ret < 0) {
 		ks_err("%s", err.msg);
 		goto out;
@@ -495,11 +544,6 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		goto out;
 	}
 
-	ret = ks_fusemount_prepare(mnt, &err);
-	if (ret < 0) {
-		ks_err("%s", err.msg);
-		goto out;
-	}
 	argv[argc++] = (char *)"ksymsd";
 	if (opts->debug)
 		argv[argc++] = (char *)"-d";
@@ -514,25 +558,20 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		ks_err("cannot start a FUSE session");
 		goto out;
 	}
-	/* We mount (fusemount.h) and hand libfuse the channel: the options
-	 * are ours, and its mount's copy of the path is never freed unless
-	 * it unmounts too, which needs the capability we drop. */
-	fuse_fd = ks_fusemount_mount(mnt, &err);
+	fuse_fd = open_channel(opts, mnt, &um, &err);
 	if (fuse_fd < 0) {
 		ks_err("%s", err.msg);
 		goto out;
 	}
+	/* libfuse takes the channel as "/dev/fd/N": the mount options are
+	 * ours, and its own mount's copy of the path would never be freed
+	 * unless it unmounted too, which needs the capability we drop. */
 	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fuse_fd);
-	ret = ks_unmounter_arm(&um);
-	if (ret < 0) {
-		ks_err("cannot reach the unmounter: %s", strerror(-ret));
-		umount2(mnt, MNT_DETACH); /* still allowed: before the drop */
-		goto out;
-	}
 	if (fuse_session_mount(se, fdpath) < 0) {
 		ks_err("libfuse did not take the channel of %s", mnt);
 		goto out_unmount;
 	}
+	chan = fuse_fd;
 	fuse_fd = -1; /* the session's now */
 	ks_stopsig_install(se);
 	/* Mounting was the last use of CAP_SYS_ADMIN; single-threaded still,
@@ -550,7 +589,15 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	ret = ks_device_start(f.dev, &err);
 	if (ret < 0)
 		ks_warn("%s: the first open after a change rebuilds the table itself", err.msg);
-	if (opts->link) {
+	if (opts->mount_helper) {
+		/* READY first: systemd runs the helper (ExecStartPost=) only
+		 * then, and calls the unit active once it has mounted. */
+		ks_sd_notifyf("READY=1\nSTATUS=waiting for ksymsd --mount-for %d", (int)getpid());
+		ret = wait_attached(chan, mnt);
+		if (ret < 0)
+			goto out_unmount;
+	}
+	if (opts->link && !opts->mount_helper) {
 		ret = ks_fusemount_link(opts->link, file, &err);
 		if (ret < 0)
 			ks_warn("%s", err.msg);

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "fusemount.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,26 +56,98 @@ int ks_fusemount_prepare(const char *dir, struct ks_error *err)
 	return 0;
 }
 
-int ks_fusemount_mount(const char *dir, struct ks_error *err)
+int ks_fusemount_mount_fd(const char *dir, int fd, struct ks_error *err)
 {
 	char opts[128];
-	int fd, ret;
 
-	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return ks_error_set(err, errno, "/dev/fuse: %s", strerror(errno));
 	/* rootmode: the root directory's type (S_IFDIR), which the kernel
 	 * needs before it can ask us. */
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions", fd);
 	if (mount("ksymsd", dir, "fuse.ksyms", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
-	    0) {
-		ret = ks_error_set(err, errno, "cannot mount %s over FUSE: %s", dir,
-				   strerror(errno));
+	    0)
+		return ks_error_set(err, errno, "cannot mount %s over FUSE: %s", dir,
+				    strerror(errno));
+	return 0;
+}
+
+int ks_fusemount_mount(const char *dir, struct ks_error *err)
+{
+	int fd, ret;
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ks_error_set(err, errno, "/dev/fuse: %s", strerror(errno));
+	ret = ks_fusemount_mount_fd(dir, fd, err);
+	if (ret < 0) {
 		close(fd);
 		return ret;
 	}
 	return fd;
+}
+
+/* pid's descriptor of /dev/fuse (the character device 10:229), or -1. */
+static int find_fuse_fd(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	struct stat st;
+	int found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == makedev(10, 229))
+			found = atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+int ks_fusemount_attach(pid_t pid, const char *dir, bool *attached, struct ks_error *err)
+{
+	int pidfd, target, fd, ret;
+
+	*attached = false;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return ks_error_set(err, errno, "--mount-for %d: %s", (int)pid, strerror(errno));
+	/* Found after the pidfd is open: the number belongs to that process,
+	 * even if pid were reused meanwhile the copy would fail, not mislead. */
+	target = find_fuse_fd(pid);
+	if (target < 0) {
+		close(pidfd);
+		return 0;
+	}
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, target, 0);
+	close(pidfd);
+	if (fd < 0)
+		return ks_error_set(err, errno, "--mount-for %d: cannot copy its /dev/fuse: %s",
+				    (int)pid, strerror(errno));
+	ret = ks_fusemount_prepare(dir, err);
+	if (ret == 0)
+		ret = ks_fusemount_mount_fd(dir, fd, err);
+	close(fd);
+	*attached = ret == 0;
+	return ret;
+}
+
+int ks_fusemount_detach(const char *dir, struct ks_error *err)
+{
+	struct statfs sfs;
+
+	/* Ours, live or stale (ENOTCONN: its daemon is gone). */
+	if (statfs(dir, &sfs) < 0 ? errno != ENOTCONN : sfs.f_type != FUSE_SUPER_MAGIC)
+		return 0;
+	if (umount2(dir, MNT_DETACH) < 0)
+		return ks_error_set(err, errno, "cannot unmount %s: %s", dir, strerror(errno));
+	return 1;
 }
 
 /* Close every fd but 0-2 and keep. */
@@ -197,6 +273,43 @@ void ks_unmounter_finish(struct ks_unmounter *u)
 	/* Our child unless the daemon went to the background after the fork
 	 * (then ECHILD: init reaps it). */
 	waitpid(u->pid, NULL, WNOHANG);
+}
+
+int ks_fusemount_mount_for(pid_t pid, const char *dir, const char *file, const char *link)
+{
+	struct ks_error err = { 0 };
+	bool attached;
+
+	if (ks_fusemount_attach(pid, dir, &attached, &err) < 0) {
+		ks_err("%s", err.msg);
+		return 1;
+	}
+	if (!attached) {
+		ks_info("pid %d has no /dev/fuse open (it serves CUSE): nothing to mount",
+			(int)pid);
+		return 0;
+	}
+	ks_info("mounted the FUSE channel of pid %d on %s", (int)pid, dir);
+	if (link && ks_fusemount_link(link, file, &err) < 0)
+		ks_warn("%s", err.msg);
+	return 0;
+}
+
+int ks_fusemount_unmount(const char *dir, const char *file, const char *link)
+{
+	struct ks_error err = { 0 };
+	int ret;
+
+	if (link)
+		ks_fusemount_unlink(link, file);
+	ret = ks_fusemount_detach(dir, &err);
+	if (ret < 0) {
+		ks_err("%s", err.msg);
+		return 1;
+	}
+	if (ret > 0)
+		ks_info("unmounted %s", dir);
+	return 0;
 }
 
 int ks_fusemount_link(const char *link, const char *target, struct ks_error *err)

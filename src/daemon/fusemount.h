@@ -28,6 +28,8 @@ int ks_fusemount_prepare(const char *dir, struct ks_error *err);
  * "/dev/fd/N"), or a negative errno with err set.
  */
 int ks_fusemount_mount(const char *dir, struct ks_error *err);
+/* The same for a /dev/fuse descriptor already open. */
+int ks_fusemount_mount_fd(const char *dir, int fd, struct ks_error *err);
 
 /*
  * Unmounting needs CAP_SYS_ADMIN, which the daemon gives up once it is
@@ -51,6 +53,26 @@ int ks_unmounter_start(struct ks_unmounter *u, const char *dir, bool quiet, stru
 int ks_unmounter_arm(struct ks_unmounter *u);
 /* Unmount now (if armed) and wait for it, a few seconds at most. */
 void ks_unmounter_finish(struct ks_unmounter *u);
+
+/*
+ * Mounting from outside a sandbox. A FUSE mount made inside a service's
+ * private mount namespace is seen by nobody else, and every sandbox option
+ * of systemd's that protects files makes one. So under ksymsd.service the
+ * daemon only opens /dev/fuse (--mount-helper), and a privileged command
+ * of the unit, run outside the namespace (ExecStartPost=+), mounts that very
+ * channel on the host: ks_fusemount_attach() finds the daemon's /dev/fuse
+ * descriptor, takes a copy of it (pidfd_getfd(2), Linux 5.6) and mounts it
+ * on dir (stale mounts replaced as above). A daemon without one (it serves
+ * CUSE) is left alone: returns 0, *attached false. ks_fusemount_detach()
+ * (ExecStopPost=+) detaches a fuse.ksyms mount on dir, if there is one.
+ */
+int ks_fusemount_attach(pid_t pid, const char *dir, bool *attached, struct ks_error *err);
+int ks_fusemount_detach(const char *dir, struct ks_error *err);
+
+/* Those two as commands (ksymsd --mount-for PID, ksymsd --unmount), with
+ * the link made or removed too: they log and return an exit status. */
+int ks_fusemount_mount_for(pid_t pid, const char *dir, const char *file, const char *link);
+int ks_fusemount_unmount(const char *dir, const char *file, const char *link);
 
 /*
  * link -> target, replacing a symlink already there (left by a daemon that

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "devname.h"
+#include "fusemount.h"
 #include "memtune.h"
 #include "shared/fdio.h"
 #include "shared/log.h"
@@ -38,6 +39,10 @@ static void usage(FILE *out)
 		"                          /dev/cuse opens, else fuse)\n"
 		"      --mountpoint DIR    fuse: the directory to mount (default: %s)\n"
 		"      --link PATH         fuse: make PATH a symlink to the file (e.g. /dev/ksyms)\n"
+		"      --mount-helper      fuse: only open /dev/fuse; --mount-for mounts it\n"
+		"      --mount-for PID     mount the FUSE channel of ksymsd PID (run by the\n"
+		"                          service manager outside the daemon's sandbox), exit\n"
+		"      --unmount           unmount MOUNTPOINT (and remove --link), exit\n"
 		"      --dump FILE         write one snapshot to FILE ('-' = stdout) and exit\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
@@ -103,7 +108,10 @@ static int dump(const struct ks_root *root, const char *file)
 	return EXIT_SUCCESS;
 }
 
-enum { OPT_MAX_OPENS = 256, OPT_MAX_MEMORY, OPT_DUMP, OPT_MOUNTPOINT, OPT_LINK };
+enum {
+	OPT_MAX_OPENS = 256, OPT_MAX_MEMORY, OPT_DUMP, OPT_MOUNTPOINT, OPT_LINK,
+	OPT_MOUNT_HELPER, OPT_MOUNT_FOR, OPT_UNMOUNT,
+};
 
 int main(int argc, char **argv)
 {
@@ -118,6 +126,9 @@ int main(int argc, char **argv)
 		{ "transport", required_argument, NULL, 't' },
 		{ "mountpoint", required_argument, NULL, OPT_MOUNTPOINT },
 		{ "link", required_argument, NULL, OPT_LINK },
+		{ "mount-helper", no_argument, NULL, OPT_MOUNT_HELPER },
+		{ "mount-for", required_argument, NULL, OPT_MOUNT_FOR },
+		{ "unmount", no_argument, NULL, OPT_UNMOUNT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -129,6 +140,9 @@ int main(int argc, char **argv)
 		.mountpoint = KS_DEFAULT_MOUNTPOINT,
 	};
 	const char *dump_file = NULL, *root_path = "/";
+	char file[PATH_MAX];
+	pid_t mount_for = 0;
+	bool unmount = false;
 	struct ks_error err = { 0 };
 	struct ks_root root;
 	size_t v;
@@ -193,6 +207,19 @@ int main(int argc, char **argv)
 			}
 			opts.mountpoint = optarg;
 			break;
+		case OPT_MOUNT_HELPER:
+			opts.mount_helper = true;
+			break;
+		case OPT_MOUNT_FOR:
+			if (parse_size(optarg, &v) < 0 || v > INT_MAX) {
+				fprintf(stderr, "ksymsd: --mount-for: not a process id: %s\n", optarg);
+				return EXIT_FAILURE;
+			}
+			mount_for = (pid_t)v;
+			break;
+		case OPT_UNMOUNT:
+			unmount = true;
+			break;
 		case OPT_LINK:
 			if (optarg[0] != '/') {
 				fprintf(stderr, "ksymsd: --link: not an absolute path: '%s'\n", optarg);
@@ -217,6 +244,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	ks_log_init("ksymsd", opts.debug);
+	if (mount_for || unmount) {
+		snprintf(file, sizeof(file), "%s/%s", opts.mountpoint, opts.name);
+		return mount_for ? ks_fusemount_mount_for(mount_for, opts.mountpoint, file, opts.link)
+				 : ks_fusemount_unmount(opts.mountpoint, file, opts.link);
+	}
 	if (ks_root_open(&root, root_path, &err) < 0) {
 		ks_err("--root: %s", err.msg);
 		return EXIT_FAILURE;
