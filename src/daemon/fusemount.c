@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,12 +276,40 @@ void ks_unmounter_finish(struct ks_unmounter *u)
 	waitpid(u->pid, NULL, WNOHANG);
 }
 
+/*
+ * Into pid 1's mount namespace, where a mount is seen by all: systemd runs
+ * even a unit's "+" commands in the unit's own mount namespace (252 does),
+ * which dies with them, and takes a mount made there with it. Returns 0
+ * (entered, or already there) or a negative errno.
+ */
+static int enter_init_mount_ns(struct ks_error *err)
+{
+	struct stat self, init;
+	int fd, ret = 0;
+
+	/* Where pid 1's is hidden from us (a container's pid 1 that is not
+	 * ours), stay: there is no better namespace we could enter. */
+	if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0)
+		return 0;
+	if (self.st_ino == init.st_ino && self.st_dev == init.st_dev)
+		return 0;
+	fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
+		ret = ks_error_set(err, errno,
+				   "cannot enter the mount namespace of pid 1 (the mount would be "
+				   "seen by nobody else): %s",
+				   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 int ks_fusemount_mount_for(pid_t pid, const char *dir, const char *file, const char *link)
 {
 	struct ks_error err = { 0 };
 	bool attached;
 
-	if (ks_fusemount_attach(pid, dir, &attached, &err) < 0) {
+	if (enter_init_mount_ns(&err) < 0 || ks_fusemount_attach(pid, dir, &attached, &err) < 0) {
 		ks_err("%s", err.msg);
 		return 1;
 	}
@@ -300,6 +329,11 @@ int ks_fusemount_unmount(const char *dir, const char *file, const char *link)
 	struct ks_error err = { 0 };
 	int ret;
 
+	ret = enter_init_mount_ns(&err);
+	if (ret < 0) {
+		ks_err("%s", err.msg);
+		return 1;
+	}
 	if (link)
 		ks_fusemount_unlink(link, file);
 	ret = ks_fusemount_detach(dir, &err);

@@ -70,7 +70,9 @@ int ks_fusemount_attach(pid_t pid, const char *dir, bool *attached, struct ks_er
 int ks_fusemount_detach(const char *dir, struct ks_error *err);
 
 /* Those two as commands (ksymsd --mount-for PID, ksymsd --unmount), with
- * the link made or removed too: they log and return an exit status. */
+ * the link made or removed too, in pid 1's mount namespace (entered if this
+ * is another: systemd 252 runs a unit's "+" commands in the unit's): they
+ * log and return an exit status. */
 int ks_fusemount_mount_for(pid_t pid, const char *dir, const char *file, const char *link);
 int ks_fusemount_unmount(const char *dir, const char *file, const char *link);
 

@@ -440,6 +440,63 @@ check "afterwards the installed unit starts again" timeout 60 systemctl start "$
 check "and serves" "$client" /dev/ksyms
 systemctl stop "$unit"
 
+# --- FUSE: the same unit where the daemon serves the file ---------------------------
+# (--transport=fuse in a drop-in: as on a kernel without CUSE). The daemon
+# keeps its sandbox and mount namespace; the unit's "+" commands mount its
+# channel on the host's /run/ksyms and unmount it.
+fusefile=/run/ksyms/ksyms
+host_mounted() { awk '$5 == "/run/ksyms" && / - fuse\.ksyms /' /proc/1/mountinfo | grep -q .; }
+not_mounted() { ! host_mounted; }
+mkdir -p /run/systemd/system/$unit.d
+printf '[Service]\nExecStart=\nExecStart=%s --foreground --mount-helper --transport=fuse\n' \
+	"$daemon" >/run/systemd/system/$unit.d/fuse.conf
+systemctl daemon-reload
+if timeout 120 systemctl start $unit; then
+	if [[ -f $fusefile ]]; then
+		ok "FUSE: systemctl start succeeds and $fusefile exists when it returns"
+	else
+		not_ok "FUSE: $fusefile exists when systemctl start returns"
+		diag "$(journal)"
+	fi
+else
+	not_ok "FUSE: systemctl start $unit succeeds"
+	diag "$(journal)"
+fi
+check "FUSE: the mount is in the host's mount namespace (PID 1 sees it)" host_mounted
+pid=$(prop $unit MainPID)
+if [[ $pid -gt 0 && $(readlink /proc/1/ns/mnt) != $(readlink "/proc/$pid/ns/mnt") ]]; then
+	ok "FUSE: the daemon still has its own mount namespace"
+else
+	not_ok "FUSE: the daemon still has its own mount namespace"
+fi
+is "$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status" 2>&1)" 0000000400000000 \
+	"FUSE: its only effective capability is still CAP_SYSLOG"
+check "FUSE: a client reads the file (KIOCGSIZE bytes, a fuse:.text section)" \
+	"$client" -s fuse:.text $fusefile
+is "$(stat -c '%F %a %U:%G' $fusefile 2>&1)" "regular file 444 root:root" "FUSE: a regular file, 0444 root:root"
+o=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all cat $fusefile 2>&1 >/dev/null)
+if [[ $o == *"Operation not permitted"* ]]; then
+	ok "FUSE: an unprivileged reader gets EPERM"
+else
+	not_ok "FUSE: an unprivileged reader gets EPERM"
+	diag "$o"
+fi
+restarts=$(prop $unit NRestarts)
+[[ $pid -gt 0 ]] && kill -KILL "$pid"
+if [[ $pid -gt 0 ]] && wait_for 60 restarted && wait_for 30 test -f $fusefile; then
+	ok "FUSE: after SIGKILL systemd restarts it and the file is back"
+else
+	not_ok "FUSE: after SIGKILL systemd restarts it and the file is back"
+	diag "$(journal)"
+fi
+check "FUSE: a client reads it again" "$client" $fusefile
+if timeout 60 systemctl stop $unit; then ok "FUSE: systemctl stop succeeds"; else not_ok "FUSE: systemctl stop succeeds"; fi
+check "FUSE: unmounted when stop returns" not_mounted
+is "$(prop $unit ActiveState)/$(prop $unit Result)" inactive/success "FUSE: inactive, result success"
+diag "$(journal 12)"
+rm -rf /run/systemd/system/$unit.d
+systemctl daemon-reload
+
 [[ $fails -eq 0 ]] || diag "$(journal 60)"
 out "1..$n"
 out "KSYMSD-VMSD-DONE $nonce $(up) $fails"
