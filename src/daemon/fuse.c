@@ -45,6 +45,10 @@
 #include "shared/log.h"
 #include "stopsig.h"
 
+/* Seconds the kernel may keep a snapshot inode's attributes: any, as they
+ * never change. */
+#define KS_FUSE_ATTR_TIMEOUT 86400.0
+
 /* The kernel's references to a snapshot's inode (lookups not yet
  * forgotten); the snapshot lives at least as long. */
 struct ks_fnode {
@@ -217,10 +221,13 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	e.generation = 1;
 	file_attr(&e.attr, n->ino, snap, &n->made);
 	ks_snapshot_unref(snap);
-	/* Zero timeouts: the next path walk looks up again, and finds the
-	 * snapshot of that moment. */
+	/* A zero entry timeout: the next path walk looks up again, and finds
+	 * the snapshot of that moment. The inode's attributes are those of
+	 * one snapshot and never change (its number is never reused), so the
+	 * kernel may keep them: a zero attribute timeout cost a GETATTR round
+	 * trip at every read that reaches the end of a cached file. */
 	e.entry_timeout = 0;
-	e.attr_timeout = 0;
+	e.attr_timeout = KS_FUSE_ATTR_TIMEOUT;
 	/* Not sent (the lookup was interrupted): the kernel holds no
 	 * reference to forget later. */
 	if (fuse_reply_entry(req, &e) < 0)
@@ -262,7 +269,7 @@ static void ks_fuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 	}
 	file_attr(&st, ino, snap, &made);
 	ks_snapshot_unref(snap);
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, KS_FUSE_ATTR_TIMEOUT);
 }
 
 static void ks_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
