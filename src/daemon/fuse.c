@@ -39,6 +39,7 @@
 #include "daemon.h"
 #include "device.h"
 #include "devname.h"
+#include "fuseinodes.h"
 #include "fusemount.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -49,16 +50,6 @@
  * never change. */
 #define KS_FUSE_ATTR_TIMEOUT 86400.0
 
-/* The kernel's references to a snapshot's inode (lookups not yet
- * forgotten); the snapshot lives at least as long. */
-struct ks_fnode {
-	struct ks_fnode *next;
-	fuse_ino_t ino;
-	uint64_t nlookup;
-	struct ks_snapshot *snap;
-	struct timespec made; /* its times: when it was first served */
-};
-
 struct ks_fuse {
 	struct ks_device *dev;
 	const char *name;
@@ -68,9 +59,7 @@ struct ks_fuse {
 	struct ks_root callers;
 	struct timespec mounted;
 
-	pthread_mutex_t lock; /* the nodes */
-	struct ks_fnode *nodes;
-	fuse_ino_t next_ino; /* never reused: a number names one snapshot */
+	struct ks_inodes inodes;
 };
 
 static struct ks_fuse *fuse_of(fuse_req_t req)
@@ -81,80 +70,6 @@ static struct ks_fuse *fuse_of(fuse_req_t req)
 static struct ks_open *open_of(const struct fuse_file_info *fi)
 {
 	return (struct ks_open *)(uintptr_t)fi->fh;
-}
-
-/* The node of snap, found or made, with one more lookup. */
-static struct ks_fnode *node_lookup(struct ks_fuse *f, struct ks_snapshot *snap)
-{
-	struct ks_fnode *n;
-
-	pthread_mutex_lock(&f->lock);
-	for (n = f->nodes; n; n = n->next)
-		if (n->snap == snap)
-			break;
-	if (!n) {
-		n = calloc(1, sizeof(*n));
-		if (!n)
-			goto out;
-		n->ino = f->next_ino++;
-		n->snap = ks_snapshot_ref(snap);
-		clock_gettime(CLOCK_REALTIME, &n->made);
-		n->next = f->nodes;
-		f->nodes = n;
-	}
-	n->nlookup++;
-out:
-	pthread_mutex_unlock(&f->lock);
-	return n;
-}
-
-/* The snapshot of inode ino (a reference), or NULL. */
-static struct ks_snapshot *node_snapshot(struct ks_fuse *f, fuse_ino_t ino, struct timespec *made)
-{
-	struct ks_snapshot *snap = NULL;
-	struct ks_fnode *n;
-
-	pthread_mutex_lock(&f->lock);
-	for (n = f->nodes; n; n = n->next) {
-		if (n->ino == ino) {
-			snap = ks_snapshot_ref(n->snap);
-			*made = n->made;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&f->lock);
-	return snap;
-}
-
-static void node_forget(struct ks_fuse *f, fuse_ino_t ino, uint64_t nlookup)
-{
-	struct ks_fnode **pp, *n;
-
-	pthread_mutex_lock(&f->lock);
-	for (pp = &f->nodes; (n = *pp); pp = &n->next) {
-		if (n->ino != ino)
-			continue;
-		n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
-		if (n->nlookup == 0) {
-			*pp = n->next;
-			ks_snapshot_unref(n->snap);
-			free(n);
-		}
-		break;
-	}
-	pthread_mutex_unlock(&f->lock);
-}
-
-static void nodes_free(struct ks_fuse *f)
-{
-	struct ks_fnode *n, *next;
-
-	for (n = f->nodes; n; n = next) {
-		next = n->next;
-		ks_snapshot_unref(n->snap);
-		free(n);
-	}
-	f->nodes = NULL;
 }
 
 static void file_attr(struct stat *st, fuse_ino_t ino, struct ks_snapshot *snap,
@@ -198,7 +113,7 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e = { 0 };
 	struct ks_error err = { 0 };
 	struct ks_snapshot *snap;
-	struct ks_fnode *n;
+	struct timespec made;
 	int ret;
 
 	if (parent != FUSE_ROOT_ID || strcmp(name, f->name) != 0) {
@@ -211,15 +126,14 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	n = node_lookup(f, snap);
-	if (!n) {
+	e.ino = ks_inodes_lookup(&f->inodes, snap, &made);
+	if (!e.ino) {
 		ks_snapshot_unref(snap);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	e.ino = n->ino;
 	e.generation = 1;
-	file_attr(&e.attr, n->ino, snap, &n->made);
+	file_attr(&e.attr, e.ino, snap, &made);
 	ks_snapshot_unref(snap);
 	/* A zero entry timeout: the next path walk looks up again, and finds
 	 * the snapshot of that moment. The inode's attributes are those of
@@ -231,12 +145,12 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* Not sent (the lookup was interrupted): the kernel holds no
 	 * reference to forget later. */
 	if (fuse_reply_entry(req, &e) < 0)
-		node_forget(f, e.ino, 1);
+		ks_inodes_forget(&f->inodes, e.ino, 1);
 }
 
 static void ks_fuse_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	node_forget(fuse_of(req), ino, nlookup);
+	ks_inodes_forget(&fuse_of(req)->inodes, ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -245,7 +159,7 @@ static void ks_fuse_forget_multi(fuse_req_t req, size_t count, struct fuse_forge
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		node_forget(fuse_of(req), forgets[i].ino, forgets[i].nlookup);
+		ks_inodes_forget(&fuse_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -262,7 +176,7 @@ static void ks_fuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
-	snap = node_snapshot(f, ino, &made);
+	snap = ks_inodes_get(&f->inodes, ino, &made);
 	if (!snap) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -286,7 +200,7 @@ static void ks_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		fuse_reply_err(req, EACCES); /* the mount is read-only too */
 		return;
 	}
-	snap = node_snapshot(f, ino, &made);
+	snap = ks_inodes_get(&f->inodes, ino, &made);
 	if (!snap) {
 		fuse_reply_err(req, ino == FUSE_ROOT_ID ? EISDIR : ENOENT);
 		return;
@@ -495,7 +409,7 @@ static int wait_attached(int chan, const char *mnt)
 int ks_fuse_run(const struct ks_daemon_opts *opts)
 {
 	struct ks_device_opts dopts = { 0 };
-	struct ks_fuse f = { .callers.fd = -1, .next_ino = FUSE_ROOT_ID + 1 };
+	struct ks_fuse f = { .callers.fd = -1 };
 	struct ks_unmounter um = { .pid = -1, .down = -1, .up = -1 };
 	struct ks_error err = { 0 };
 	struct fuse_session *se = NULL;
@@ -518,7 +432,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	}
 	f.name = name;
 	f.root = opts->root;
-	pthread_mutex_init(&f.lock, NULL);
+	ks_inodes_init(&f.inodes);
 	page = sysconf(_SC_PAGESIZE);
 	f.page_size = page > 0 ? (size_t)page : 4096;
 	clock_gettime(CLOCK_REALTIME, &f.mounted);
@@ -640,9 +554,8 @@ out:
 	if (fuse_fd >= 0)
 		close(fuse_fd);
 	ks_stopsig_reset();
-	nodes_free(&f);
+	ks_inodes_free(&f.inodes);
 	ks_device_free(f.dev);
 	ks_root_close(&f.callers);
-	pthread_mutex_destroy(&f.lock);
 	return status;
 }
