@@ -12,9 +12,11 @@
  * through CUSE, which has no page cache) each round is an open, a read to
  * the end and a close. The memfd holds the bytes the first path gave.
  * Reads are BYTES at a time (default 128 KiB, as cat and readelf use).
+ * Rounds interleave the memfd and the paths (see main()).
  * Figures only: nothing passes or fails.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,73 +43,40 @@ static long long read_all(int fd)
 	return r < 0 ? -1 : total;
 }
 
-struct result {
-	double ms;
-	long long bytes;
+/* One timed read to the end of fd, from its start; ms, or -1. */
+static double timed_read(int fd)
+{
+	double t0 = now_ms();
+
+	return read_all(fd) < 0 ? -1 : now_ms() - t0;
+}
+
+/* One timed open, read to the end and close of a device; ms, or -1. */
+static double timed_open_read(const char *path)
+{
+	double t0 = now_ms();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	long long got;
+
+	if (fd < 0)
+		return -1;
+	got = read_all(fd);
+	close(fd);
+	return got < 0 ? -1 : now_ms() - t0;
+}
+
+/* A series of n timings and their ratios to the memfd's in the same round. */
+struct series {
+	char what[80];
+	double *ms, *ratio;
 };
 
-static void report(const char *what, struct result r, double base_ms)
+static void report(struct series *s, int n, double bytes)
 {
-	double mib = (double)r.bytes / (1 << 20);
+	double ms = median(s->ms, n);
 
-	printf("%-34s %9.3f ms  %8.0f MiB/s  %6.2fx the memfd's time\n", what, r.ms,
-	       mib / (r.ms / 1e3), r.ms / base_ms);
-}
-
-/* The median of n timed reads of fd; drop: its pages first. */
-static int time_reads(int fd, int n, int drop, struct result *out)
-{
-	double *t = calloc((size_t)n, sizeof(*t)), t0;
-	long long got = 0;
-	int i;
-
-	if (!t)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (drop)
-			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		t0 = now_ms();
-		got = read_all(fd);
-		t[i] = now_ms() - t0;
-		if (got < 0) {
-			free(t);
-			return -1;
-		}
-	}
-	out->ms = median(t, n);
-	out->bytes = got;
-	free(t);
-	return 0;
-}
-
-/* The median of n rounds of open, read to the end, close (a device). */
-static int time_opens(const char *path, int n, struct result *out)
-{
-	double *t = calloc((size_t)n, sizeof(*t)), t0;
-	long long got = 0;
-	int i, fd;
-
-	if (!t)
-		return -1;
-	for (i = 0; i < n; i++) {
-		t0 = now_ms();
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			free(t);
-			return -1;
-		}
-		got = read_all(fd);
-		close(fd);
-		t[i] = now_ms() - t0;
-		if (got < 0) {
-			free(t);
-			return -1;
-		}
-	}
-	out->ms = median(t, n);
-	out->bytes = got;
-	free(t);
-	return 0;
+	printf("%-36s %9.3f ms  %8.0f MiB/s  %6.2fx\n", s->what, ms, bytes / (1 << 20) / (ms / 1e3),
+	       median(s->ratio, n));
 }
 
 /* A memfd holding the bytes of path (read once, untimed). */
@@ -135,10 +104,12 @@ fail:
 
 int main(int argc, char **argv)
 {
-	struct result base, r;
+	struct series ser[1 + 2 * 8];
+	int n = 21, c, i, k, m, mfd, fds[8];
 	struct stat st;
-	int n = 21, c, i, fd, mfd;
-	char what[64];
+	bool chr[8];
+	long long bytes;
+	double tm, t;
 
 	while ((c = getopt(argc, argv, "n:b:")) != -1) {
 		if (c == 'n')
@@ -148,47 +119,83 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (optind >= argc || n < 1 || chunk < 4096)
+	m = argc - optind;
+	if (m < 1 || m > 8 || n < 1 || chunk < 4096)
 		goto usage;
 	buf = malloc(chunk);
-	if (!buf)
-		return 1;
+	for (k = 0; k < 1 + 2 * m; k++) {
+		ser[k].ms = calloc((size_t)n, sizeof(double));
+		ser[k].ratio = calloc((size_t)n, sizeof(double));
+		if (!ser[k].ms || !ser[k].ratio)
+			return 1;
+	}
 	mfd = memfd_of(argv[optind]);
-	if (mfd < 0 || time_reads(mfd, n, 0, &base) < 0) {
+	if (!buf || mfd < 0 || (bytes = read_all(mfd)) < 0) {
 		fprintf(stderr, "fileread: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	printf("%d runs each, %zu-byte reads, medians; %lld bytes\n", n, chunk, base.bytes);
-	report("memfd (the baseline)", base, base.ms);
-	for (i = optind; i < argc; i++) {
-		if (stat(argv[i], &st) < 0) {
-			fprintf(stderr, "fileread: %s: %s\n", argv[i], strerror(errno));
-			return 1;
-		}
-		if (S_ISCHR(st.st_mode)) {
-			if (time_opens(argv[i], n, &r) < 0)
-				goto fail;
-			snprintf(what, sizeof(what), "%s (open+read+close)", argv[i]);
-			report(what, r, base.ms);
-			continue;
-		}
-		fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || time_reads(fd, n, 1, &r) < 0)
+	snprintf(ser[0].what, sizeof(ser[0].what), "memfd (the baseline)");
+	for (k = 0; k < m; k++) {
+		const char *path = argv[optind + k];
+
+		if (stat(path, &st) < 0)
 			goto fail;
-		snprintf(what, sizeof(what), "%s, cold", argv[i]);
-		report(what, r, base.ms);
-		if (time_reads(fd, n, 0, &r) < 0)
+		chr[k] = S_ISCHR(st.st_mode);
+		fds[k] = chr[k] ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+		if (!chr[k] && fds[k] < 0)
 			goto fail;
-		snprintf(what, sizeof(what), "%s, page-cached", argv[i]);
-		report(what, r, base.ms);
-		close(fd);
+		snprintf(ser[1 + 2 * k].what, sizeof(ser[0].what), "%s, %s", path,
+			 chr[k] ? "open+read+close" : "cold");
+		snprintf(ser[2 + 2 * k].what, sizeof(ser[0].what), "%s, page-cached", path);
 	}
-	free(buf);
+	/* Interleaved: every round times the memfd and then each path, so
+	 * that the machine's drift (it is shared) hits them alike; a round's
+	 * ratios are to its own memfd time. One untimed round first warms
+	 * the code paths (under TCG they are translated on first use). */
+	for (i = -1; i < n; i++) {
+		tm = timed_read(mfd);
+		if (i >= 0) {
+			ser[0].ms[i] = tm;
+			ser[0].ratio[i] = 1;
+		}
+		for (k = 0; k < m; k++) {
+			if (chr[k]) {
+				t = timed_open_read(argv[optind + k]);
+			} else {
+				posix_fadvise(fds[k], 0, 0, POSIX_FADV_DONTNEED);
+				t = timed_read(fds[k]);
+			}
+			if (t < 0)
+				goto fail;
+			if (i >= 0) {
+				ser[1 + 2 * k].ms[i] = t;
+				ser[1 + 2 * k].ratio[i] = t / tm;
+			}
+			if (chr[k])
+				continue;
+			t = timed_read(fds[k]);
+			if (t < 0)
+				goto fail;
+			if (i >= 0) {
+				ser[2 + 2 * k].ms[i] = t;
+				ser[2 + 2 * k].ratio[i] = t / tm;
+			}
+		}
+	}
+	printf("%d rounds, %zu-byte reads, %lld bytes; medians, and the median of each "
+	       "round's ratio to the memfd\n",
+	       n, chunk, bytes);
+	report(&ser[0], n, (double)bytes);
+	for (k = 0; k < m; k++) {
+		report(&ser[1 + 2 * k], n, (double)bytes);
+		if (!chr[k])
+			report(&ser[2 + 2 * k], n, (double)bytes);
+	}
 	return 0;
 fail:
-	fprintf(stderr, "fileread: %s: %s\n", argv[i], strerror(errno));
+	fprintf(stderr, "fileread: %s\n", strerror(errno));
 	return 1;
 usage:
-	fprintf(stderr, "usage: %s [-n N] [-b BYTES] PATH...\n", argv[0]);
+	fprintf(stderr, "usage: %s [-n N] [-b BYTES] PATH... (at most 8)\n", argv[0]);
 	return 2;
 }
