@@ -502,7 +502,8 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		ks_err("%s", err.msg);
 		goto out_unmount;
 	}
-	if (fuse_daemonize(opts->foreground) < 0) {
+	/* -d implies -f, as libcuse has it for the device. */
+	if (fuse_daemonize(opts->foreground || opts->debug) < 0) {
 		ks_err("cannot go to the background");
 		goto out_unmount;
 	}
