@@ -438,7 +438,9 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	clock_gettime(CLOCK_REALTIME, &f.mounted);
 
 	/* First, while we hold nothing it should not (fusemount.h). */
-	ret = opts->mount_helper ? 0 : ks_unmounter_start(&um, mnt, !(opts->foreground || opts->debug), &err);
+	ret = 0;
+	if (!opts->mount_helper)
+		ret = ks_unmounter_start(&um, mnt, !(opts->foreground || opts->debug), &err);
 	if (ret < 0) {
 		ks_err("%s", err.msg);
 		goto out;
