@@ -47,6 +47,11 @@ struct ks_owner {
 	struct ks_region *regions;	/* sorted by address, not overlapping */
 	size_t n_regions;
 	size_t first_sym, n_syms;	/* this owner's slice of ks_model.syms */
+	/* Its notes sections (notes.h): the kernel's .notes, a module's
+	 * files; each one SHT_NOTE section. Not the model's: they belong to
+	 * the module list (the kernel's to the caller). */
+	const struct ks_notes *notes;
+	size_t n_notes;
 };
 
 /* ELF symbol binding and type, as the ELF constants (STB_*, STT_*). */

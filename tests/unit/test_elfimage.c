@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "engine/elfimage.h"
+#include "engine/notes.h"
 
 #define EQ(a, b) assert_int_equal((a), (b))
 
@@ -225,8 +226,17 @@ static void check_sym(Elf *e, Elf_Data *d, size_t i, const char *name, size_t le
 		EQ(s.st_shndx, SHN_ABS);
 }
 
+static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_notes);
+
 /* Read the image back and check all of it against the model. */
 static void check_image(const struct tmodel *t, int fd, size_t size)
+{
+	check_image_notes(t, fd, size, 0);
+}
+
+/* The same, with n_notes notes sections after the regions' (and a PT_NOTE
+ * for the kernel's, checked by the caller). */
+static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_notes)
 {
 	const struct ks_model *m = &t->m;
 	size_t n_loc = 1 + m->n_owners + m->n_locals, i_loc = 1, i_glob = n_loc;
@@ -271,8 +281,10 @@ static void check_image(const struct tmodel *t, int fd, size_t size)
 	EQ(elf_getphdrnum(e, &phnum), 0);
 	for (size_t o = 0; o < m->n_owners; o++)
 		n_regions += m->owners[o].n_regions;
-	EQ(shnum, 4 + n_regions);
-	EQ(phnum, n_regions);
+	EQ(shnum, 4 + n_regions + n_notes);
+	if (!n_notes)
+		EQ(phnum, n_regions);
+	phnum = n_regions;	/* the PT_LOADs come first */
 	for (size_t o = 0; o < m->n_owners; o++) {
 		for (size_t r = 0; r < m->owners[o].n_regions; r++, sec++) {
 			const struct ks_region *rg = &m->owners[o].regions[r];
@@ -700,6 +712,81 @@ static void test_tools(void **state)
 	free(out);
 }
 
+/*
+ * Notes: the kernel's as ".notes" with one PT_NOTE (after the PT_LOADs),
+ * a module's as "<module>:<name>", bytes as given (the target's order), in
+ * both classes and byte orders; the rest of the image as it was.
+ */
+static void test_notes(void **state)
+{
+	/* namesz 4, descsz 4, type 3, "GNU\0", desc: in either order the same
+	 * bytes once the words are swapped. */
+	static unsigned char le[] = { 4, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0,
+				      0xde, 0xad, 0xbe, 0xef };
+	static unsigned char be[] = { 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 3, 'G', 'N', 'U', 0,
+				      0xde, 0xad, 0xbe, 0xef };
+	static unsigned char mod[] = { 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 'L', 'i', 'n', 'u',
+				       'x', 0, 0, 0 };
+	static unsigned char mod_be[] = { 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 1, 0, 'L', 'i', 'n',
+					  'u', 'x', 0, 0, 0 };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct ks_notes kn = { .name = ".notes", .data = k ? be : le, .size = 20 };
+		struct ks_notes mn[2] = { { .name = ".note.Linux", .data = mod, .size = 20 },
+					  { .name = ".note.empty" } };
+		size_t size, plain, shnum, phnum, n_regions = 0;
+		int fd = write_image(k ? model_ppc(&T) : model_x86(&T), &plain);
+		unsigned char buf[20];
+		GElf_Shdr sh;
+		GElf_Phdr ph;
+		Elf *e;
+
+		close(fd);
+		for (size_t o = 0; o < T.m.n_owners; o++)
+			n_regions += T.owners[o].n_regions;
+		T.owners[0].notes = &kn;
+		T.owners[0].n_notes = 1;
+		if (k)
+			mn[0].data = mod_be;
+		T.owners[1].notes = mn;
+		T.owners[1].n_notes = 2;	/* the empty one is no section */
+		fd = write_image(&T, &size);
+		check_image_notes(&T, fd, size, 2);
+		assert_true(size > plain);
+		assert_non_null(e = elf_begin(fd, ELF_C_READ, NULL));
+		EQ(elf_getshdrnum(e, &shnum), 0);
+		EQ(elf_getphdrnum(e, &phnum), 0);
+		EQ(shnum, 4 + n_regions + 2);
+		EQ(phnum, n_regions + 1);
+		assert_string_equal(scn_name(e, 4 + n_regions, &sh), ".notes");
+		EQ(sh.sh_type, SHT_NOTE);
+		EQ(sh.sh_flags, 0);
+		EQ(sh.sh_size, 20);
+		EQ(sh.sh_addralign, 4);
+		EQ(pread(fd, buf, 20, sh.sh_offset), 20);
+		assert_memory_equal(buf, kn.data, 20);
+		assert_non_null(gelf_getphdr(e, n_regions, &ph));
+		EQ(ph.p_type, PT_NOTE);
+		EQ(ph.p_offset, sh.sh_offset);
+		EQ(ph.p_filesz, 20);
+		EQ(ph.p_memsz, 0);
+		assert_string_equal(scn_name(e, 5 + n_regions, &sh),
+				    k ? "ext4:.note.Linux" : "fuse:.note.Linux");
+		EQ(sh.sh_type, SHT_NOTE);
+		EQ(pread(fd, buf, 20, sh.sh_offset), 20);
+		assert_memory_equal(buf, mn[0].data, 20);
+		EQ(elf_end(e), 0);
+		close(fd);
+
+		/* Malformed notes are the caller's to leave out: -EINVAL here. */
+		kn.size = 16;
+		expect_error(-1, EINVAL);
+		T.owners[0].n_notes = 0;
+		T.owners[1].n_notes = 0;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_bad_models),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_tools),
+		cmocka_unit_test(test_notes),
 	};
 
 	elf_version(EV_CURRENT);
