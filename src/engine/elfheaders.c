@@ -16,33 +16,36 @@ static int cmp_load(const void *a, const void *b, void *arg)
 {
 	const struct image *img = arg;
 	uint32_t sa = *(const uint32_t *)a, sb = *(const uint32_t *)b;
-	uint64_t va = img->sec_region[sa - SEC_REGION0]->addr;
-	uint64_t vb = img->sec_region[sb - SEC_REGION0]->addr;
+	uint64_t va = img->sec_region[sa - img->region0]->addr;
+	uint64_t vb = img->sec_region[sb - img->region0]->addr;
 
 	if (va != vb)
 		return va < vb ? -1 : 1;
 	return sa < sb ? -1 : sa > sb;
 }
 
-/* PT_LOAD order and virtual file offsets, from the end of the file on. */
+/* PT_LOAD order and virtual file offsets, from the end of the file on,
+ * for every region but the notes', whose bytes are in the file. */
 int ks_elfheaders_place(struct image *img, struct ks_error *err)
 {
 	uint64_t off = img->size;
 	size_t n = img->n_regions;
 
 	img->load = malloc((n + 1) * sizeof(*img->load));
-	img->voff = malloc((n + 1) * sizeof(*img->voff));
-	if (!img->load || !img->voff)
+	if (!img->load)
 		return ks_error_set(err, ENOMEM, "elfimage: program headers");
 	for (size_t i = 0; i < n; i++)
-		img->load[i] = SEC_REGION0 + i;
+		img->load[i] = img->region0 + i;
 	/* ELF wants PT_LOADs by ascending p_vaddr; ties by section so the same
 	 * model gives the same image. */
 	qsort_r(img->load, n, sizeof(*img->load), cmp_load, img);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t size = img->sec_region[img->load[i] - SEC_REGION0]->size;
+		const struct ks_region *r = img->sec_region[img->load[i] - img->region0];
+		uint64_t size = r->size;
 
-		img->voff[img->load[i] - SEC_REGION0] = off;
+		if (r->notes)	/* its bytes are in the file (elfimage.c) */
+			continue;
+		img->voff[img->load[i] - img->region0] = off;
 		if (size > (img->is64 ? UINT64_MAX : UINT32_MAX) - off)
 			return ks_error_set(err, EOVERFLOW, "elfimage: regions too big for the ELF class");
 		off += size;
@@ -76,21 +79,23 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 		sh->sh_size = img->shstrtab.d_size;
 		return;
 	}
-	if (sec >= SEC_REGION0 + img->n_regions) {
+	if (!ks_image_sec_is_region(img, sec)) {
 		/* Not SHF_ALLOC: the kernel's notes are in its .rodata, a
-		 * module's in its core, and no address of them is known. */
+		 * module's outside its regions, and the image gives them no
+		 * address. */
 		sh->sh_type = SHT_NOTE;
-		sh->sh_offset = img->noteoff[sec - SEC_REGION0 - img->n_regions];
-		sh->sh_size = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->size;
+		sh->sh_offset = img->noteoff[ks_image_notes_index(img, sec)];
+		sh->sh_size = img->sec_notes[ks_image_notes_index(img, sec)]->size;
 		sh->sh_addralign = 4;
 		return;
 	}
-	r = img->sec_region[sec - SEC_REGION0];
-	sh->sh_type = SHT_NOBITS;
+	r = img->sec_region[sec - img->region0];
+	sh->sh_type = r->notes ? SHT_NOTE : SHT_NOBITS;
+	sh->sh_addralign = r->notes ? 4 : 1;
 	sh->sh_flags = SHF_ALLOC | (r->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
 		(r->flags & KS_REGION_WRITE ? SHF_WRITE : 0);
 	sh->sh_addr = r->addr;
-	sh->sh_offset = img->voff[sec - SEC_REGION0];
+	sh->sh_offset = img->voff[sec - img->region0];
 	sh->sh_size = r->size;
 }
 
@@ -123,14 +128,15 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 	    (img->phnum && !gelf_newphdr(e, img->phnum)))
 		goto fail;
 	for (size_t i = 0; i < img->n_regions; i++) {
-		const struct ks_region *r = img->sec_region[img->load[i] - SEC_REGION0];
+		const struct ks_region *r = img->sec_region[img->load[i] - img->region0];
 		GElf_Phdr ph = {
 			.p_type = PT_LOAD,
 			.p_flags = PF_R | (r->flags & KS_REGION_EXEC ? PF_X : 0) |
 				(r->flags & KS_REGION_WRITE ? PF_W : 0),
-			.p_offset = img->voff[img->load[i] - SEC_REGION0],
+			.p_offset = img->voff[img->load[i] - img->region0],
 			.p_vaddr = r->addr,
 			.p_paddr = r->addr,
+			.p_filesz = r->notes ? r->size : 0,
 			.p_memsz = r->size,
 			/* Nothing is mapped from the file; a larger alignment
 			 * would only pad the virtual offsets. */
@@ -174,7 +180,9 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 			continue;
 		}
 		/* Bytes: they are in the target's order already. */
-		*d = (Elf_Data){ .d_buf = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->data,
+		*d = (Elf_Data){ .d_buf = ks_image_sec_is_region(img, sec) ?
+					img->sec_region[sec - img->region0]->notes->data :
+					img->sec_notes[ks_image_notes_index(img, sec)]->data,
 				 .d_type = ELF_T_BYTE, .d_size = sh.sh_size, .d_align = 4,
 				 .d_version = EV_CURRENT };
 	}

@@ -92,12 +92,12 @@ void ks_notes_free(struct ks_notes *n)
 	free(n);
 }
 
-bool ks_module_has_notes(const struct ks_module *m, const char *name)
+const struct ks_notes *ks_module_notes(const struct ks_module *m, const char *name)
 {
 	for (size_t k = 0; k < m->n_notes; k++)
 		if (m->notes[k].size && m->notes[k].name && !strcmp(m->notes[k].name, name))
-			return true;
-	return false;
+			return &m->notes[k];
+	return NULL;
 }
 
 bool ks_notes_equal(const struct ks_notes *a, const struct ks_notes *b)
