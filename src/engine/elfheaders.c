@@ -78,6 +78,13 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 		sh->sh_offset = img->shstroff;
 		sh->sh_size = img->shstrtab.d_size;
 		return;
+	case SEC_TYPES:
+		sh->sh_type = SHT_PROGBITS;
+		sh->sh_offset = img->typesoff;
+		sh->sh_size = img->n_symtab;
+		sh->sh_entsize = 1;
+		sh->sh_link = SEC_SYMTAB;
+		return;
 	}
 	if (!ks_image_sec_is_region(img, sec)) {
 		/* Not SHF_ALLOC: the kernel's notes are in its .rodata, a
@@ -99,7 +106,7 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 	sh->sh_size = r->size;
 }
 
-/* Ehdr, Phdrs, .shstrtab, Shdrs and the notes by libelf, which also zeroes
+/* Ehdr, Phdrs, .shstrtab, Shdrs, the notes and the letters by libelf, which also zeroes
  * the padding and truncates the file to the image. .symtab and .strtab,
  * already in the file, have no Elf_Data, so libelf leaves their bytes alone.
  *
@@ -171,12 +178,18 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 		section_header(img, sec, &sh);
 		if (!gelf_update_shdr(scn, &sh))
 			goto fail;
-		if (sec != SEC_SHSTRTAB && sh.sh_type != SHT_NOTE)
+		if (sec != SEC_SHSTRTAB && sec != SEC_TYPES && sh.sh_type != SHT_NOTE)
 			continue;
 		if (!(d = elf_newdata(scn)))
 			goto fail;
 		if (sec == SEC_SHSTRTAB) {
 			*d = img->shstrtab;
+			continue;
+		}
+		if (sec == SEC_TYPES) {
+			*d = (Elf_Data){ .d_buf = img->types, .d_type = ELF_T_BYTE,
+					 .d_size = img->n_symtab, .d_align = 1,
+					 .d_version = EV_CURRENT };
 			continue;
 		}
 		/* Bytes: they are in the target's order already. */

@@ -2,7 +2,10 @@
 /*
  * The model as the ELF image /dev/ksyms serves.
  *
- * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, the
+ * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, [4]
+ * .kallsyms.types (each .symtab entry's kallsyms type letter, 0 for the
+ * null and STT_FILE entries: ELF keeps only some of what a letter says,
+ * and "ksyms kallsyms" gives the kernel's text back exactly), the
  * kernel's notes as SHT_NOTE ".notes" (first: tools take the first build-id
  * they find, and the file is the kernel), then one SHT_NOBITS per region, owners and their regions in model order, named
  * ".text" for the kernel and "<owner>:<region>" ("fuse:.text") for everyone
@@ -20,7 +23,8 @@
  * Per region rather than "kernel text + kernel data": elflint wants every
  * SHF_ALLOC section in a PT_LOAD, modules' too; each segment then has just
  * its region's permissions and never claims the holes between regions.
- * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | notes | .symtab | .strtab. NOBITS
+ * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | notes | .kallsyms.types |
+ * .symtab | .strtab. NOBITS
  * sections and their PT_LOADs get "virtual" offsets past the end of the
  * file, region after region, as in a separate debug file: eu-elflint matches
  * sections to segments by offset, and by default they would share one.
@@ -137,6 +141,9 @@ static int check_model(struct image *img, struct ks_error *err)
 	img->region0 = SEC_FIXED + img->n_ptnote;
 	img->phnum = img->n_regions + img->n_ptnote;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
+	img->types = calloc(img->n_symtab, 1);
+	if (!img->types)
+		return ks_error_set(err, ENOMEM, "elfimage: type letters");
 	img->n_loc = 1 + m->n_owners + m->n_locals;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	return 0;
@@ -182,7 +189,8 @@ static int add_notes_names(struct image *img, Dwelf_Strtab *st, Dwelf_Strent **e
 /* .shstrtab (a dwelf_strtab too, it is small) and the section of each region. */
 static int build_shstrtab(struct image *img, struct ks_error *err)
 {
-	static const char *const fixed[SEC_FIXED] = { "", ".symtab", ".strtab", ".shstrtab" };
+	static const char *const fixed[SEC_FIXED] = { "", ".symtab", ".strtab", ".shstrtab",
+						       ".kallsyms.types" };
 	const struct ks_model *m = img->m;
 	Dwelf_Strent **ents;
 	Dwelf_Strtab *st;
@@ -342,11 +350,12 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 		       struct ks_error *err)
 {
 	const struct ks_model *m = img->m;
-	size_t i_loc = 1, sec = img->region0;	/* i_loc: locals so far, with STT_FILEs */
+	size_t i_loc = 1, sec = img->region0;	/* the next local's index */
+	size_t i_glob = img->n_loc;	/* the next global's index */
 	uint64_t wide = 0;	/* OR of all values and sizes: do they fit 32 bits? */
 
 	put_sym(out_take(loc, img, img->symsize), img->is64, 0, 0, 0, 0, SHN_UNDEF);
-	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions, i_loc++) {
+	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions) {
 		const struct ks_owner *ow = &m->owners[o];
 		const struct ks_sym *s = m->syms + ow->first_sym, *end = s + ow->n_syms;
 
@@ -357,6 +366,7 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 					    ow->name);
 		put_sym(out_take(loc, img, img->symsize), img->is64, img->name_off[m->n_syms + o],
 			0, 0, GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
+		i_loc++;
 		for (; s < end; s++) {
 			bool local = s->bind == STB_LOCAL;
 			uint16_t shndx = SHN_ABS;
@@ -375,7 +385,10 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 			if (img->name_off[s - m->syms] >= img->strtab_size)
 				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: name offset past .strtab",
 						    ow->name, (int)s->name_len, s->name ?: "");
-			i_loc += local;
+			if (local ? i_loc >= img->n_loc : i_glob >= img->n_symtab)
+				return ks_error_set(err, EINVAL, "elfimage: model says %zu locals, symbols disagree",
+						    m->n_locals);
+			img->types[local ? i_loc++ : i_glob++] = s->letter;
 			wide |= s->addr | s->size;
 			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
 				img->name_off[s - m->syms], s->addr, s->size,
@@ -428,8 +441,7 @@ static void lay_out(struct image *img)
 		img->phnum * img->phsize;
 	img->shoff = (img->shstroff + img->shstrtab.d_size + word - 1) & ~(word - 1);
 	off = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
-	/* Notes (sizes multiples of 4) between the headers and .symtab: with
-	 * none, the layout is what it was before there were notes. */
+	/* Notes (sizes multiples of 4) between the headers and the letters. */
 	for (size_t k = 0; k < img->n_notes; k++) {
 		img->noteoff[k] = off;
 		off += img->sec_notes[k]->size;
@@ -439,6 +451,8 @@ static void lay_out(struct image *img)
 			img->voff[i] = off;
 			off += img->sec_region[i]->size;
 		}
+	img->typesoff = off;
+	off += img->n_symtab;
 	img->symoff = (off + word - 1) & ~(uint64_t)(word - 1);
 	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
@@ -472,6 +486,7 @@ static void image_release(struct image *img, int fd, int ret)
 {
 	if (ret < 0 && img->stroff)
 		(void)!ftruncate(fd, 0);	/* no half image */
+	free(img->types);
 	free(img->sec_region);
 	free(img->sec_notes);
 	free(img->noteoff);

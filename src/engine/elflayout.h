@@ -20,7 +20,7 @@ struct ks_strtab;
 /* Section indices: the fixed ones; the kernel's notes sections (n_ptnote:
  * tools take the first build-id they find); one per region, from region0;
  * then the other notes sections. */
-enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_FIXED };
+enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_TYPES, SEC_FIXED };
 
 struct image {
 	const struct ks_model *m;
@@ -41,7 +41,8 @@ struct image {
 	size_t tail_len;
 	const uint32_t *name_off;	/* .strtab offset: symbols', then owners' */
 	size_t strtab_size, symsize, phsize;
-	uint64_t shstroff, shoff, symoff, stroff, size;
+	uint64_t shstroff, shoff, typesoff, symoff, stroff, size;
+	char *types;		/* .kallsyms.types: a letter per .symtab entry */
 	uint32_t *load;		/* region sections by address */
 	uint64_t *voff;		/* file offset per region section: the notes
 				 * regions' real, the others' virtual */

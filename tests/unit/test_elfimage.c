@@ -60,10 +60,16 @@ static void add_region(struct tmodel *t, const char *name, uint64_t addr, uint64
 static void add_sym(struct tmodel *t, const char *name, uint64_t addr, uint64_t size,
 		    uint32_t region, uint8_t bind, uint8_t type)
 {
-	t->syms[t->m.n_syms++] = (struct ks_sym){
+	/* Letters the writer only copies: a different one from symbol to
+	 * symbol shows each in its own entry's place. */
+	static const char letters[] = "TtDdBbRrWwVvAaGgSs";
+
+	t->syms[t->m.n_syms] = (struct ks_sym){
 		.name = name, .addr = addr, .size = size, .owner = t->m.n_owners - 1,
 		.region = region, .name_len = strlen(name), .bind = bind, .type = type,
+		.letter = letters[t->m.n_syms % (sizeof(letters) - 1)],
 	};
+	t->m.n_syms++;
 	t->owners[t->m.n_owners - 1].n_syms++;
 	t->m.n_locals += bind == STB_LOCAL;
 }
@@ -243,7 +249,8 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 {
 	const struct ks_model *m = &t->m;
 	size_t n_loc = 1 + m->n_owners + m->n_locals, i_loc = 1, i_glob = n_loc;
-	size_t n_regions = 0, phnum, shnum, sec = 4 + n_kernel;
+	size_t n_regions = 0, phnum, shnum, sec = 5 + n_kernel;
+	const char *types;
 	uint64_t end;
 	GElf_Shdr sh;
 	GElf_Ehdr eh;
@@ -285,7 +292,7 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 	EQ(elf_getphdrnum(e, &phnum), 0);
 	for (size_t o = 0; o < m->n_owners; o++)
 		n_regions += m->owners[o].n_regions;
-	EQ(shnum, 4 + n_kernel + n_regions + n_other);
+	EQ(shnum, 5 + n_kernel + n_regions + n_other);
 	EQ(phnum, n_regions + n_kernel);
 	phnum = n_regions;	/* the PT_LOADs come first */
 	for (size_t o = 0; o < m->n_owners; o++) {
@@ -341,19 +348,37 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 		last = p - 1;
 	}
 
-	/* Symbols: null, then per owner STT_FILE + locals, then globals. */
+	/* The letters: a byte per .symtab entry, in the file. */
+	assert_string_equal(scn_name(e, 4, &sh), ".kallsyms.types");
+	EQ(sh.sh_type, SHT_PROGBITS);
+	EQ(sh.sh_flags, 0);
+	EQ(sh.sh_size, 1 + m->n_owners + m->n_syms);
+	EQ(sh.sh_entsize, 1);
+	EQ(sh.sh_link, 1);
+	assert_true(sh.sh_offset + sh.sh_size <= size);
+	d = elf_getdata(elf_getscn(e, 4), NULL);
+	assert_non_null(d);
+	types = d->d_buf;
+
+	/* Symbols: null, then per owner STT_FILE + locals, then globals;
+	 * the letter of each at its index, 0 for the others. */
 	d = elf_getdata(elf_getscn(e, 1), NULL);
 	assert_non_null(d);
 	check_sym(e, d, 0, "", 0, 0, 0, L, STT_NOTYPE, "");
+	EQ(types[0], 0);
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
+		EQ(types[i_loc], 0);
 		check_sym(e, d, i_loc++, ow->name, strlen(ow->name), 0, 0, L, STT_FILE, NULL);
 		for (const struct ks_sym *s = m->syms + ow->first_sym;
-		     s < m->syms + ow->first_sym + ow->n_syms; s++)
-			check_sym(e, d, s->bind == L ? i_loc++ : i_glob++, s->name, s->name_len,
-				  s->addr, s->size, s->bind, s->type,
+		     s < m->syms + ow->first_sym + ow->n_syms; s++) {
+			size_t i = s->bind == L ? i_loc++ : i_glob++;
+
+			check_sym(e, d, i, s->name, s->name_len, s->addr, s->size, s->bind, s->type,
 				  s->region == ABS ? NULL : region_name(ow, s->region));
+			EQ(types[i], s->letter);
+		}
 	}
 	EQ(i_loc, n_loc);
 	EQ(i_glob, 1 + m->n_owners + m->n_syms);
@@ -662,7 +687,7 @@ static void check_sym_line(const char *cmd, const char *out)
 	assert_string_equal(f[2], "192");
 	assert_string_equal(f[3], "FUNC");
 	assert_string_equal(f[4], "LOCAL");
-	assert_string_equal(f[6], "9");	/* null, 3 tables, 5 kernel regions */
+	assert_string_equal(f[6], "10");	/* null, 4 tables, 5 kernel regions */
 }
 
 /*
@@ -786,9 +811,9 @@ static void test_notes(void **state)
 		assert_non_null(e = elf_begin(fd, ELF_C_READ, NULL));
 		EQ(elf_getshdrnum(e, &shnum), 0);
 		EQ(elf_getphdrnum(e, &phnum), 0);
-		EQ(shnum, 4 + n_regions + 2);
+		EQ(shnum, 5 + n_regions + 2);
 		EQ(phnum, n_regions + 1);
-		assert_string_equal(scn_name(e, 4, &sh), ".notes");
+		assert_string_equal(scn_name(e, 5, &sh), ".notes");
 		EQ(sh.sh_type, SHT_NOTE);
 		EQ(sh.sh_flags, 0);
 		EQ(sh.sh_size, 20);
@@ -800,7 +825,7 @@ static void test_notes(void **state)
 		EQ(ph.p_offset, sh.sh_offset);
 		EQ(ph.p_filesz, 20);
 		EQ(ph.p_memsz, 0);
-		assert_string_equal(scn_name(e, 5 + n_regions, &sh),
+		assert_string_equal(scn_name(e, 6 + n_regions, &sh),
 				    k ? "ext4:.note.Linux" : "fuse:.note.Linux");
 		EQ(sh.sh_flags, 0);
 		EQ(sh.sh_addr, 0);
