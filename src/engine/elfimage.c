@@ -2,17 +2,29 @@
 /*
  * The model as the ELF image /dev/ksyms serves.
  *
- * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, then one
- * SHT_NOBITS per region, owners and their regions in model order, named
+ * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, [4]
+ * .kallsyms.types (each .symtab entry's kallsyms type letter, 0 for the
+ * null and STT_FILE entries: ELF keeps only some of what a letter says,
+ * and "ksyms kallsyms" gives the kernel's text back exactly), the
+ * kernel's notes as SHT_NOTE ".notes" (first: tools take the first build-id
+ * they find, and the file is the kernel), then one SHT_NOBITS per region, owners and their regions in model order, named
  * ".text" for the kernel and "<owner>:<region>" ("fuse:.text") for everyone
  * else. st_shndx is the symbol's region: the ELF alone tells its module.
+ * A module section with a notes file is SHT_NOTE instead, with its address
+ * and the file's bytes ("fuse:.note.gnu.build-id", regions.c). Last, an
+ * SHT_NOTE without an address for each module's notes file whose section
+ * is no region (6.4+: .note.gnu.build-id lies outside the module's core
+ * and holds no symbol), "<owner>:<file>". Each section name is there once.
  * Symbols: [0] null; per owner an STT_FILE named after it, then its locals;
  * then every owner's globals and weaks, owners in order.
- * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0.
+ * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0
+ * but for the notes regions', which cover their bytes; a PT_NOTE per
+ * notes section of the kernel's.
  * Per region rather than "kernel text + kernel data": elflint wants every
  * SHF_ALLOC section in a PT_LOAD, modules' too; each segment then has just
  * its region's permissions and never claims the holes between regions.
- * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | .symtab | .strtab. NOBITS
+ * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | notes | .kallsyms.types |
+ * .symtab | .strtab. NOBITS
  * sections and their PT_LOADs get "virtual" offsets past the end of the
  * file, region after region, as in a separate debug file: eu-elflint matches
  * sections to segments by offset, and by default they would share one.
@@ -43,30 +55,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elflayout.h"
 #include "strtab.h"
 
-enum { SEC_SYMTAB = 1, SEC_STRTAB, SEC_SHSTRTAB, SEC_REGION0 };
-
 #define OUT_CHUNK 65536		/* below malloc's mmap threshold: reused memory */
-
-struct image {
-	const struct ks_model *m;
-	bool is64;
-	size_t n_regions;	/* over all owners */
-	size_t shnum, n_symtab, n_loc;
-	const struct ks_region **sec_region;	/* per region section */
-	char *secnames;		/* region section names, until finalize */
-	uint32_t *secname_off;	/* .shstrtab offset per section */
-	Elf_Data shstrtab;	/* d_buf from dwelf_strtab_finalize */
-	const struct ks_strtab *strtab;	/* .strtab, names by id: its pieces, */
-	const char *tail;	/* then these tail_len bytes */
-	size_t tail_len;
-	const uint32_t *name_off;	/* .strtab offset: symbols', then owners' */
-	size_t strtab_size, symsize, phsize;
-	uint64_t shstroff, shoff, symoff, stroff, size;
-	uint32_t *load;		/* region sections by address */
-	uint64_t *voff;		/* virtual file offset per region section */
-};
 
 /* A stream into the fd, encoded for the target a buffer at a time. */
 struct out {
@@ -76,6 +68,22 @@ struct out {
 	uint64_t off;		/* file offset of buf[0] */
 	char *buf;
 };
+
+/* Is notes k of ow the bytes of one of its regions? */
+static bool notes_in_region(const struct ks_owner *ow, size_t k)
+{
+	for (size_t r = 0; r < ow->n_regions; r++)
+		if (ow->regions[r].notes == &ow->notes[k])
+			return true;
+	return false;
+}
+
+/* A region's notes must be one of its owner's, and exactly its size. */
+static bool region_notes_ok(const struct ks_owner *ow, const struct ks_region *rg)
+{
+	return !rg->notes || (ow->notes && rg->notes >= ow->notes &&
+			      rg->notes < ow->notes + ow->n_notes && rg->notes->size == rg->size);
+}
 
 /* Everything the writer relies on, so a bad model is -EINVAL, not a bad image. */
 static int check_model(struct image *img, struct ks_error *err)
@@ -100,17 +108,42 @@ static int check_model(struct image *img, struct ks_error *err)
 					    ow->name, ow->first_sym, ow->n_syms);
 		next += ow->n_syms;
 		img->n_regions += ow->n_regions;
+		for (size_t r = 0; r < ow->n_regions; r++)
+			if (!region_notes_ok(ow, &ow->regions[r]))
+				return ks_error_set(err, EINVAL, "elfimage: owner %s: region %zu: "
+						    "notes not its own", ow->name, r);
+		for (size_t k = 0; k < ow->n_notes; k++) {
+			const struct ks_notes *nt = &ow->notes[k];
+			const char *why;
+
+			/* What notes.c let in, checked again: the bytes go
+			 * into the image as they are. */
+			if (!nt->name || (nt->size && ks_notes_check(nt->data, nt->size,
+								   m->target.elf_data, &why) < 0))
+				return ks_error_set(err, EINVAL, "elfimage: owner %s: notes %zu: %s",
+						    ow->name, k, nt->name ? why : "no name");
+			if (!nt->size || notes_in_region(ow, k))
+				continue;
+			img->n_notes++;
+			img->n_ptnote += ow->kind == KS_OWNER_KERNEL;
+		}
 	}
 	if (next != m->n_syms || m->n_locals > m->n_syms)
 		return ks_error_set(err, EINVAL, "elfimage: owners hold %zu of %zu symbols, %zu locals",
 				    next, m->n_syms, m->n_locals);
 	/* Section indices must fit st_shndx (no SHT_SYMTAB_SHNDX), which also
 	 * keeps e_phnum below PN_XNUM. Hundreds of regions are normal. */
-	if (img->n_regions >= SHN_LORESERVE - SEC_REGION0 || m->n_syms >= UINT32_MAX / 2)
-		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu symbols: too many",
-				    img->n_regions, m->n_syms);
-	img->shnum = SEC_REGION0 + img->n_regions;
+	if (img->n_regions + img->n_notes >= SHN_LORESERVE - SEC_FIXED ||
+	    m->n_syms >= UINT32_MAX / 2)
+		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu notes, %zu symbols: too many",
+				    img->n_regions, img->n_notes, m->n_syms);
+	img->shnum = SEC_FIXED + img->n_regions + img->n_notes;
+	img->region0 = SEC_FIXED + img->n_ptnote;
+	img->phnum = img->n_regions + img->n_ptnote;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
+	img->types = calloc(img->n_symtab, 1);
+	if (!img->types)
+		return ks_error_set(err, ENOMEM, "elfimage: type letters");
 	img->n_loc = 1 + m->n_owners + m->n_locals;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	return 0;
@@ -122,24 +155,62 @@ static bool region_past_4g(const struct ks_region *rg)
 	return rg->addr > UINT32_MAX || rg->size > ((uint64_t)UINT32_MAX + 1) - rg->addr;
 }
 
+/*
+ * The names of the notes sections that are no region, the kernel's
+ * (".notes") or the modules' ("fuse:.note.gnu.build-id"), from section
+ * *sec on; the names go to *p.
+ */
+static int add_notes_names(struct image *img, Dwelf_Strtab *st, Dwelf_Strent **ents,
+			   size_t *sec, char **p, bool kernel)
+{
+	const struct ks_model *m = img->m;
+
+	for (size_t o = 0; o < m->n_owners; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		if ((ow->kind == KS_OWNER_KERNEL) != kernel)
+			continue;
+		for (size_t k = 0; k < ow->n_notes; k++) {
+			const char *name = *p;
+
+			if (!ow->notes[k].size || notes_in_region(ow, k))
+				continue;
+			img->sec_notes[ks_image_notes_index(img, *sec)] = &ow->notes[k];
+			if (!kernel)
+				*p = stpcpy(stpcpy(*p, ow->name), ":");
+			*p = stpcpy(*p, ow->notes[k].name) + 1;
+			if (!(ents[(*sec)++] = dwelf_strtab_add_len(st, name, *p - name)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* .shstrtab (a dwelf_strtab too, it is small) and the section of each region. */
 static int build_shstrtab(struct image *img, struct ks_error *err)
 {
-	static const char *const fixed[SEC_REGION0] = { "", ".symtab", ".strtab", ".shstrtab" };
+	static const char *const fixed[SEC_FIXED] = { "", ".symtab", ".strtab", ".shstrtab",
+						       ".kallsyms.types" };
 	const struct ks_model *m = img->m;
 	Dwelf_Strent **ents;
 	Dwelf_Strtab *st;
-	size_t len = 1, sec = SEC_REGION0;
+	size_t len = 1, sec = SEC_FIXED;
 	char *p;
 	int ret;
 
 	img->sec_region = malloc((img->n_regions + 1) * sizeof(*img->sec_region));
+	img->sec_notes = malloc((img->n_notes + 1) * sizeof(*img->sec_notes));
+	img->voff = malloc((img->n_regions + 1) * sizeof(*img->voff));
+	img->noteoff = malloc((img->n_notes + 1) * sizeof(*img->noteoff));
 	img->secname_off = malloc(img->shnum * sizeof(*img->secname_off));
 	ents = malloc(img->shnum * sizeof(*ents));
 	st = dwelf_strtab_init(true);
-	if (!img->sec_region || !img->secname_off || !ents || !st)
+	if (!img->sec_region || !img->sec_notes || !img->voff || !img->noteoff ||
+	    !img->secname_off || !ents || !st)
 		goto nomem;
-	for (size_t o = 0; o < m->n_owners; o++)
+	for (size_t o = 0; o < m->n_owners; o++) {
+		for (size_t k = 0; k < m->owners[o].n_notes; k++)
+			len += strlen(m->owners[o].name) + strlen(m->owners[o].notes[k].name) + 2;
 		for (size_t r = 0; r < m->owners[o].n_regions; r++) {
 			if (!m->owners[o].regions[r].name) {
 				ret = ks_error_set(err, EINVAL, "elfimage: %s: region %zu has no name",
@@ -156,19 +227,23 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto out;
 			}
 		}
+	}
 	img->secnames = p = malloc(len);
 	if (!p)
 		goto nomem;
-	for (size_t i = 0; i < SEC_REGION0; i++)
+	for (size_t i = 0; i < SEC_FIXED; i++)
 		if (!(ents[i] = dwelf_strtab_add(st, fixed[i])))
 			goto nomem;
+	/* The kernel's notes, then the regions, then the other notes. */
+	if (add_notes_names(img, st, ents, &sec, &p, true) < 0)
+		goto nomem;
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
 		for (size_t r = 0; r < ow->n_regions; r++, sec++) {
 			const char *name = p;
 
-			img->sec_region[sec - SEC_REGION0] = &ow->regions[r];
+			img->sec_region[sec - img->region0] = &ow->regions[r];
 			if (ow->kind != KS_OWNER_KERNEL)
 				p = stpcpy(stpcpy(p, ow->name), ":");
 			p = stpcpy(p, ow->regions[r].name) + 1;
@@ -176,6 +251,8 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto nomem;
 		}
 	}
+	if (add_notes_names(img, st, ents, &sec, &p, false) < 0)
+		goto nomem;
 	if (!dwelf_strtab_finalize(st, &img->shstrtab))
 		goto nomem;
 	for (size_t i = 0; i < img->shnum; i++)
@@ -273,11 +350,12 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 		       struct ks_error *err)
 {
 	const struct ks_model *m = img->m;
-	size_t i_loc = 1, sec = SEC_REGION0;	/* i_loc: locals so far, with STT_FILEs */
+	size_t i_loc = 1, sec = img->region0;	/* the next local's index */
+	size_t i_glob = img->n_loc;	/* the next global's index */
 	uint64_t wide = 0;	/* OR of all values and sizes: do they fit 32 bits? */
 
 	put_sym(out_take(loc, img, img->symsize), img->is64, 0, 0, 0, 0, SHN_UNDEF);
-	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions, i_loc++) {
+	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions) {
 		const struct ks_owner *ow = &m->owners[o];
 		const struct ks_sym *s = m->syms + ow->first_sym, *end = s + ow->n_syms;
 
@@ -288,6 +366,7 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 					    ow->name);
 		put_sym(out_take(loc, img, img->symsize), img->is64, img->name_off[m->n_syms + o],
 			0, 0, GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
+		i_loc++;
 		for (; s < end; s++) {
 			bool local = s->bind == STB_LOCAL;
 			uint16_t shndx = SHN_ABS;
@@ -306,7 +385,10 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 			if (img->name_off[s - m->syms] >= img->strtab_size)
 				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: name offset past .strtab",
 						    ow->name, (int)s->name_len, s->name ?: "");
-			i_loc += local;
+			if (local ? i_loc >= img->n_loc : i_glob >= img->n_symtab)
+				return ks_error_set(err, EINVAL, "elfimage: model says %zu locals, symbols disagree",
+						    m->n_locals);
+			img->types[local ? i_loc++ : i_glob++] = s->letter;
 			wide |= s->addr | s->size;
 			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
 				img->name_off[s - m->syms], s->addr, s->size,
@@ -347,169 +429,31 @@ out:
 	return ret;
 }
 
-static int cmp_load(const void *a, const void *b, void *arg)
-{
-	const struct image *img = arg;
-	uint32_t sa = *(const uint32_t *)a, sb = *(const uint32_t *)b;
-	uint64_t va = img->sec_region[sa - SEC_REGION0]->addr;
-	uint64_t vb = img->sec_region[sb - SEC_REGION0]->addr;
-
-	if (va != vb)
-		return va < vb ? -1 : 1;
-	return sa < sb ? -1 : sa > sb;
-}
-
-/* PT_LOAD order and virtual file offsets, from the end of the file on. */
-static int place_regions(struct image *img, struct ks_error *err)
-{
-	uint64_t off = img->size;
-	size_t n = img->n_regions;
-
-	img->load = malloc((n + 1) * sizeof(*img->load));
-	img->voff = malloc((n + 1) * sizeof(*img->voff));
-	if (!img->load || !img->voff)
-		return ks_error_set(err, ENOMEM, "elfimage: program headers");
-	for (size_t i = 0; i < n; i++)
-		img->load[i] = SEC_REGION0 + i;
-	/* ELF wants PT_LOADs by ascending p_vaddr; ties by section so the same
-	 * model gives the same image. */
-	qsort_r(img->load, n, sizeof(*img->load), cmp_load, img);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t size = img->sec_region[img->load[i] - SEC_REGION0]->size;
-
-		img->voff[img->load[i] - SEC_REGION0] = off;
-		if (size > (img->is64 ? UINT64_MAX : UINT32_MAX) - off)
-			return ks_error_set(err, EOVERFLOW, "elfimage: regions too big for the ELF class");
-		off += size;
-	}
-	return 0;
-}
-
-static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
-{
-	const struct ks_region *r;
-
-	*sh = (GElf_Shdr){ .sh_name = img->secname_off[sec], .sh_addralign = 1 };
-	switch (sec) {
-	case SEC_SYMTAB:
-		sh->sh_type = SHT_SYMTAB;
-		sh->sh_offset = img->symoff;
-		sh->sh_size = img->n_symtab * img->symsize;
-		sh->sh_link = SEC_STRTAB;
-		sh->sh_info = img->n_loc;
-		sh->sh_addralign = img->is64 ? 8 : 4;
-		sh->sh_entsize = img->symsize;
-		return;
-	case SEC_STRTAB:
-		sh->sh_type = SHT_STRTAB;
-		sh->sh_offset = img->stroff;
-		sh->sh_size = img->strtab_size;
-		return;
-	case SEC_SHSTRTAB:
-		sh->sh_type = SHT_STRTAB;
-		sh->sh_offset = img->shstroff;
-		sh->sh_size = img->shstrtab.d_size;
-		return;
-	}
-	r = img->sec_region[sec - SEC_REGION0];
-	sh->sh_type = SHT_NOBITS;
-	sh->sh_flags = SHF_ALLOC | (r->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
-		(r->flags & KS_REGION_WRITE ? SHF_WRITE : 0);
-	sh->sh_addr = r->addr;
-	sh->sh_offset = img->voff[sec - SEC_REGION0];
-	sh->sh_size = r->size;
-}
-
-/* Ehdr, Phdrs, .shstrtab and Shdrs by libelf, which also zeroes the padding
- * and truncates the file to the image. .symtab and .strtab, already in the
- * file, have no Elf_Data, so libelf leaves their bytes alone. */
-static int write_headers(struct image *img, int fd, struct ks_error *err)
-{
-	const struct ks_model *m = img->m;
-	Elf *e = elf_begin(fd, ELF_C_WRITE, NULL);
-	GElf_Ehdr eh = {	/* e_entry, e_flags 0; EI_OSABI: ELFOSABI_NONE */
-		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, m->target.elf_class,
-			     m->target.elf_data, EV_CURRENT },
-		.e_type = ET_EXEC, .e_machine = m->target.machine, .e_version = EV_CURRENT,
-		.e_phoff = img->n_regions ? img->shstroff - img->n_regions * img->phsize : 0,
-		.e_shoff = img->shoff, .e_shstrndx = SEC_SHSTRTAB,
-	};
-	Elf_Data *d;
-	int64_t size;
-	int lerr = 0, ret;
-
-	errno = 0;
-	if (!e || !gelf_newehdr(e, m->target.elf_class) || !gelf_update_ehdr(e, &eh) ||
-	    (img->n_regions && !gelf_newphdr(e, img->n_regions)))
-		goto fail;
-	for (size_t i = 0; i < img->n_regions; i++) {
-		const struct ks_region *r = img->sec_region[img->load[i] - SEC_REGION0];
-		GElf_Phdr ph = {
-			.p_type = PT_LOAD,
-			.p_flags = PF_R | (r->flags & KS_REGION_EXEC ? PF_X : 0) |
-				(r->flags & KS_REGION_WRITE ? PF_W : 0),
-			.p_offset = img->voff[img->load[i] - SEC_REGION0],
-			.p_vaddr = r->addr,
-			.p_paddr = r->addr,
-			.p_memsz = r->size,
-			/* Nothing is mapped from the file; a larger alignment
-			 * would only pad the virtual offsets. */
-			.p_align = 1,
-		};
-
-		if (!gelf_update_phdr(e, i, &ph))
-			goto fail;
-	}
-	for (size_t sec = 1; sec < img->shnum; sec++) {
-		Elf_Scn *scn;
-		GElf_Shdr sh;
-
-		/* elf_newscn returns the section even when it could not
-		 * allocate its header (elfutils 0.188); only elf_errno tells. */
-		elf_errno();
-		scn = elf_newscn(e);
-		if (!scn || (lerr = elf_errno()))
-			goto fail;
-		section_header(img, sec, &sh);
-		if (!gelf_update_shdr(scn, &sh))
-			goto fail;
-		if (sec != SEC_SHSTRTAB)
-			continue;
-		if (!(d = elf_newdata(scn)))
-			goto fail;
-		*d = img->shstrtab;
-	}
-	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
-	size = elf_update(e, ELF_C_WRITE);
-	if (size < 0)
-		goto fail;
-	if ((uint64_t)size != img->size) {
-		ret = ks_error_set(err, EIO, "elfimage: libelf wrote %lld bytes of %llu",
-				   (long long)size, (unsigned long long)img->size);
-		goto out;
-	}
-	ret = 0;
-	goto out;
-fail:
-	/* libelf keeps its own error codes: a failed write or truncate left
-	 * errno, anything else is libelf running out of memory. */
-	ret = errno ? errno : ENOMEM;	/* before elf_errmsg can change it */
-	ret = ks_error_set(err, ret, "elfimage: headers: %s", elf_errmsg(lerr ?: -1));
-out:
-	elf_end(e);
-	return ret;
-}
-
 /* Where everything goes in the file; .strtab's size is not needed yet. */
 static void lay_out(struct image *img)
 {
 	size_t word = img->is64 ? 8 : 4;
 
+	uint64_t off;
+
 	img->phsize = img->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	img->shstroff = (img->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) +
-		img->n_regions * img->phsize;
+		img->phnum * img->phsize;
 	img->shoff = (img->shstroff + img->shstrtab.d_size + word - 1) & ~(word - 1);
-	img->symoff = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+	off = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+	/* Notes (sizes multiples of 4) between the headers and the letters. */
+	for (size_t k = 0; k < img->n_notes; k++) {
+		img->noteoff[k] = off;
+		off += img->sec_notes[k]->size;
+	}
+	for (size_t i = 0; i < img->n_regions; i++)
+		if (img->sec_region[i]->notes) {
+			img->voff[i] = off;
+			off += img->sec_region[i]->size;
+		}
+	img->typesoff = off;
+	off += img->n_symtab;
+	img->symoff = (off + word - 1) & ~(uint64_t)(word - 1);
 	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
 
@@ -528,10 +472,10 @@ static int write_image(struct image *img, int fd, size_t *size, struct ks_error 
 	img->size = img->stroff + img->strtab_size;
 	if (!img->is64 && img->size > UINT32_MAX)
 		return ks_error_set(err, E2BIG, "elfimage: too big for ELFCLASS32");
-	ret = place_regions(img, err);
+	ret = ks_elfheaders_place(img, err);
 	if (ret < 0)
 		return ret;
-	ret = write_headers(img, fd, err);
+	ret = ks_elfheaders_write(img, fd, err);
 	if (ret < 0)
 		return ret;
 	*size = img->size;
@@ -542,7 +486,10 @@ static void image_release(struct image *img, int fd, int ret)
 {
 	if (ret < 0 && img->stroff)
 		(void)!ftruncate(fd, 0);	/* no half image */
+	free(img->types);
 	free(img->sec_region);
+	free(img->sec_notes);
+	free(img->noteoff);
 	free(img->secnames);
 	free(img->secname_off);
 	free(img->shstrtab.d_buf);

@@ -241,6 +241,8 @@ static int owners_build(struct ks_model *m, const struct ks_kallsyms *ks,
 			.kind = KS_OWNER_MODULE,
 			.base = mods->mods[i].base,
 			.size = mods->mods[i].size,
+			.notes = mods->mods[i].notes,
+			.n_notes = mods->mods[i].n_notes,
 		};
 	m->n_owners = 1 + mods->n;
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "modsections.h"
+#include "notes.h"
 #include "shared/fdio.h"
 
 void ks_module_release(struct ks_module *m)
@@ -29,6 +30,7 @@ void ks_module_release(struct ks_module *m)
 	for (size_t j = 0; j < m->n_sections; j++)
 		free(m->sections[j].name);
 	free(m->sections);
+	ks_notes_release_all(m->notes, m->n_notes);
 	free(m->name);
 	memset(m, 0, sizeof(*m));
 }
@@ -163,7 +165,7 @@ int ks_modlist_read_set(struct ks_modlist *list, const struct ks_root *root,
 		return 0;
 	if (fd < 0)
 		return fd;
-	r = ks_read_all(fd, KS_MODULES_TEXT_MAX, &text, &len, err);
+	r = ks_read_all(fd, KS_MODULES_TEXT_MAX, 64u << 10, &text, &len, err);
 	close(fd);
 	if (r == 0)
 		r = ks_modlist_parse(list, text, len, err);
@@ -198,6 +200,30 @@ bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b)
 		    strcmp(a->mods[i].name, b->mods[i].name) != 0)
 			return false;
 	}
+	return true;
+}
+
+static bool module_equal(const struct ks_module *a, const struct ks_module *b)
+{
+	if (a->n_sections != b->n_sections || a->n_notes != b->n_notes)
+		return false;
+	for (size_t i = 0; i < a->n_sections; i++)
+		if (a->sections[i].addr != b->sections[i].addr ||
+		    strcmp(a->sections[i].name, b->sections[i].name) != 0)
+			return false;
+	for (size_t i = 0; i < a->n_notes; i++)
+		if (!ks_notes_equal(&a->notes[i], &b->notes[i]))
+			return false;
+	return true;
+}
+
+bool ks_modlist_equal(const struct ks_modlist *a, const struct ks_modlist *b)
+{
+	if (!ks_modlist_same_set(a, b))
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!module_equal(&a->mods[i], &b->mods[i]))
+			return false;
 	return true;
 }
 

@@ -8,6 +8,8 @@
 #include "root.h"
 #include "shared/error.h"
 
+struct ks_notes;
+
 /* One entry of /sys/module/<name>/sections/ */
 struct ks_module_section {
 	char *name;		/* ".text", "__ksymtab", ... */
@@ -29,6 +31,8 @@ struct ks_module {
 	struct ks_module_section *sections;	/* sorted by address */
 	size_t n_sections;
 	bool gone;		/* unloaded while we read it: no sections */
+	struct ks_notes *notes;	/* its notes sections, by name (notes.h) */
+	size_t n_notes;
 };
 
 /* The loaded modules, oldest first (the reverse of /proc/modules). */
@@ -55,6 +59,9 @@ int ks_modlist_parse(struct ks_modlist *list, char *text, size_t len, struct ks_
 
 /* Same names, bases and sizes in the same order. */
 bool ks_modlist_same_set(const struct ks_modlist *a, const struct ks_modlist *b);
+
+/* The same set, and each module with the same sections and notes. */
+bool ks_modlist_equal(const struct ks_modlist *a, const struct ks_modlist *b);
 
 const struct ks_module *ks_modlist_find(const struct ks_modlist *list, const char *name);
 

@@ -2,14 +2,18 @@
 /*
  * The address regions of the model's owners, each of which becomes an
  * SHT_NOBITS section of the image: the kernel's from its linker markers,
- * a module's from its sections, a pseudo-module's from its symbols.
+ * a module's from its sections (an SHT_NOTE with the bytes of its notes
+ * file, if it has one), a pseudo-module's from its symbols.
  */
 #include "regions.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+
+#include "notes.h"
 
 /*
  * The kernel's regions, from the linker's marker symbols. A region whose
@@ -196,6 +200,28 @@ static void extend_core_end(struct ks_region *regions, size_t n_core, const stru
 }
 
 /*
+ * The regions of the sections whose notes files the image has hold those
+ * bytes: "fuse:.note.gnu.build-id" is one SHT_NOTE section with its
+ * address, not that and an empty SHT_NOBITS of the same name, and the
+ * symbols in it (each module's _note_<n> in its .note.Linux) stay in a
+ * section of their module. Such a region is as long as its notes: the
+ * rest, up to the next section, is alignment padding. Notes longer than
+ * the room their section has cannot be its bytes (a torn read): they stay
+ * a notes section without an address (elfimage.c), the region as it was.
+ */
+static void attach_notes(struct ks_region *r, size_t n, const struct ks_module *mod)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_notes *nt = ks_module_notes(mod, r[i].name);
+
+		if (nt && nt->size <= r[i].size) {
+			r[i].notes = nt;
+			r[i].size = nt->size;
+		}
+	}
+}
+
+/*
  * A module's regions. The core, [base, base + size) of proc/modules, is
  * one allocation up to 6.3: its sections each reach to the next one's start
  * or the core's end, and the sections outside it are stale (init memory
@@ -271,6 +297,7 @@ int ks_regions_module(struct ks_owner *o, const struct ks_module *mod,
 	if (n > n_core)
 		qsort(o->regions, n, sizeof(*o->regions), cmp_module_region);
 	o->n_regions = sort_regions(o->regions, n);
+	attach_notes(o->regions, o->n_regions, mod);
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 #include "kallsyms.h"
 #include "model.h"
 #include "modules.h"
+#include "notes.h"
 #include "shared/log.h"
 #include "text.h"
 
@@ -46,7 +47,8 @@
 struct cache_entry {
 	atomic_uint refs;
 	struct ks_text text;		/* kallsyms */
-	struct ks_modlist mods;		/* with sections */
+	struct ks_modlist mods;		/* with sections and notes */
+	struct ks_notes *knotes;	/* the kernel's (the model points at it) */
 	/* The model of snap, for announced changes (ks_snapshot_apply());
 	 * NULL if it could not be kept. Under the cache's build_lock. */
 	struct ks_editimage *ei;
@@ -103,27 +105,6 @@ static int snapshot_seal(int fd, size_t size, size_t n_syms, bool init_syms,
 	return 0;
 }
 
-static bool sections_equal(const struct ks_module *a, const struct ks_module *b)
-{
-	if (a->n_sections != b->n_sections)
-		return false;
-	for (size_t i = 0; i < a->n_sections; i++)
-		if (a->sections[i].addr != b->sections[i].addr ||
-		    strcmp(a->sections[i].name, b->sections[i].name) != 0)
-			return false;
-	return true;
-}
-
-static bool modlists_equal(const struct ks_modlist *a, const struct ks_modlist *b)
-{
-	if (!ks_modlist_same_set(a, b))
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (!sections_equal(&a->mods[i], &b->mods[i]))
-			return false;
-	return true;
-}
-
 static void cache_entry_unref(struct cache_entry *e)
 {
 	if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
@@ -131,6 +112,7 @@ static void cache_entry_unref(struct cache_entry *e)
 	ks_editimage_free(e->ei);
 	ks_text_release(&e->text);
 	ks_modlist_release(&e->mods);
+	ks_notes_free(e->knotes);
 	ks_snapshot_unref(e->snap);
 	free(e);
 }
@@ -151,22 +133,26 @@ static struct cache_entry *cache_get(struct ks_snapshot_cache *c)
 
 /*
  * The one place that decides reuse: entry e's image is this snapshot's if
- * it was built from the same kallsyms text (same_text) and the same module
- * sections, and no announced change was applied to it since.
+ * it was built from the same kallsyms text (same_text), the same module
+ * sections and notes and the same kernel notes, and no announced change
+ * was applied to it since.
  */
-static bool cache_reuse(const struct cache_entry *e, bool same_text, const struct ks_modlist *mods)
+static bool cache_reuse(const struct cache_entry *e, bool same_text, const struct ks_modlist *mods,
+			const struct ks_notes *knotes)
 {
-	return e && !e->edited && same_text && modlists_equal(&e->mods, mods);
+	return e && !e->edited && same_text && ks_modlist_equal(&e->mods, mods) &&
+	       ks_notes_equal(e->knotes, knotes);
 }
 
 /* e's image, referenced, if cache_reuse() says so; else NULL. */
 static struct ks_snapshot *cache_share(struct ks_snapshot_cache *c, struct cache_entry *e,
-				       bool same_text, const struct ks_modlist *mods)
+				       bool same_text, const struct ks_modlist *mods,
+				       const struct ks_notes *knotes)
 {
 	struct ks_snapshot *snap = NULL;
 
 	pthread_mutex_lock(&c->lock);
-	if (cache_reuse(e, same_text, mods))
+	if (cache_reuse(e, same_text, mods, knotes))
 		snap = ks_snapshot_ref(e->snap);
 	pthread_mutex_unlock(&c->lock);
 	return snap;
@@ -205,7 +191,8 @@ static void cache_count(struct ks_snapshot_cache *c, bool hit)
 
 /* Remember a new image, taking over the inputs it was built from. */
 static void cache_store(struct ks_snapshot_cache *c, struct ks_text *text,
-			struct ks_modlist *mods, struct ks_editimage *ei, struct ks_snapshot *snap)
+			struct ks_modlist *mods, struct ks_notes **knotes, struct ks_editimage *ei,
+			struct ks_snapshot *snap)
 {
 	struct cache_entry *e, *old;
 
@@ -220,6 +207,8 @@ static void cache_store(struct ks_snapshot_cache *c, struct ks_text *text,
 	memset(text, 0, sizeof(*text));
 	e->mods = *mods;
 	memset(mods, 0, sizeof(*mods));
+	e->knotes = *knotes;
+	*knotes = NULL;
 	e->snap = ks_snapshot_ref(snap);
 	pthread_mutex_lock(&c->lock);
 	old = c->cur;
@@ -261,9 +250,9 @@ void ks_snapshot_cache_stats(struct ks_snapshot_cache *c, unsigned long *hits,
 /* The image of a parsed kallsyms and the modules, in a sealed memfd.
  * *torn: a module was left out here (see ks_mark_torn_modules()). */
 static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
-			  const struct ks_target *target, const struct ks_dyn_env *env,
-			  struct ks_editimage **ei, struct ks_snapshot **out, bool *torn,
-			  struct ks_error *err)
+			  const struct ks_notes *knotes, const struct ks_target *target,
+			  const struct ks_dyn_env *env, struct ks_editimage **ei,
+			  struct ks_snapshot **out, bool *torn, struct ks_error *err)
 {
 	struct ks_model model = { 0 };
 	size_t size, n_syms;
@@ -281,6 +270,8 @@ static int snapshot_build(struct ks_kallsyms *ks, struct ks_modlist *mods,
 	}
 	if (r < 0)
 		goto out;
+	model.owners[0].notes = knotes;
+	model.owners[0].n_notes = knotes->size != 0;
 	fd = memfd_create("ksyms", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		r = ks_error_set(err, errno, "memfd_create: %s", strerror(errno));
@@ -316,7 +307,8 @@ out:
  */
 static int snapshot_build_once(struct ks_snapshot_cache *cache, struct cache_entry *seen,
 			       struct ks_text *text, struct ks_kallsyms *ks, bool parsed,
-			       struct ks_modlist *mods, const struct ks_target *target,
+			       struct ks_modlist *mods, struct ks_notes **knotes,
+			       const struct ks_target *target,
 			       const struct ks_dyn_env *env, struct ks_snapshot **out,
 			       struct ks_snapshot_report *rep, struct ks_error *err)
 {
@@ -328,16 +320,17 @@ static int snapshot_build_once(struct ks_snapshot_cache *cache, struct cache_ent
 	pthread_mutex_lock(&cache->build_lock);
 	latest = cache_get(cache);
 	if (latest != seen)
-		*out = cache_share(cache, latest, latest && ks_text_equal(&latest->text, text), mods);
+		*out = cache_share(cache, latest, latest && ks_text_equal(&latest->text, text), mods,
+				   *knotes);
 	hit = *out != NULL;
 	if (hit)
 		goto out;
 	if (!parsed)
 		r = ks_kallsyms_parse(ks, text->data, text->len, err);
 	if (r == 0)
-		r = snapshot_build(ks, mods, target, env, &ei, out, &torn, err);
+		r = snapshot_build(ks, mods, *knotes, target, env, &ei, out, &torn, err);
 	if (r == 0)
-		cache_store(cache, text, mods, ei, *out);
+		cache_store(cache, text, mods, knotes, ei, *out);
 	else
 		ks_editimage_free(ei);
 	rep->built = true;
@@ -389,6 +382,7 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 {
 	bool torn = false;
 	struct ks_modlist before = { 0 }, mods = { 0 }, after = { 0 };
+	struct ks_notes *knotes = calloc(1, sizeof(*knotes));
 	struct cache_entry *cached = cache ? cache_get(cache) : NULL;
 	struct ks_kallsyms ks = { 0 };
 	struct ks_text_read *rd;
@@ -397,6 +391,10 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	bool same = false, have_env = false;
 	int r;
 
+	if (!knotes) {
+		r = ks_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
 	r = ks_modlist_read_set(&before, root, err);
 	if (r < 0)
 		goto out;
@@ -407,8 +405,13 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	r = ks_text_read_start(&rd, root, "proc/kallsyms", err);
 	if (r < 0)
 		goto out;
-	/* While the kernel formats kallsyms for the reader thread. */
+	/* While the kernel formats kallsyms for the reader thread. Modules
+	 * gone meanwhile are left out below, with their notes. */
 	r = ks_modlist_read(&mods, root, err);
+	if (r == 0)
+		r = ks_notes_read_modules(&mods, root, target->elf_data, err);
+	if (r == 0)
+		r = ks_notes_read_kernel(knotes, root, target->elf_data, err);
 	if (r == 0) {
 		r = collect_kallsyms(rd, cached ? &cached->text : NULL, &ks, &same, err);
 		if (r < 0)
@@ -440,13 +443,13 @@ static int snapshot_take(const struct ks_root *root, const struct ks_target *tar
 	rep->settled = !ks_keep_stable_modules(&mods, &before, &after) &&
 		       ks_modlist_all_live(&before) && ks_modlist_all_live(&after);
 	if (!cache) {
-		r = snapshot_build(&ks, &mods, target, NULL, NULL, out, &torn, err);
+		r = snapshot_build(&ks, &mods, knotes, target, NULL, NULL, out, &torn, err);
 		rep->built = true;
 		rep->settled &= !torn;
-	} else if ((*out = cache_share(cache, cached, same, &mods))) {
+	} else if ((*out = cache_share(cache, cached, same, &mods, knotes))) {
 		cache_count(cache, true);
 	} else {
-		r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, target,
+		r = snapshot_build_once(cache, cached, &text, &ks, !same, &mods, &knotes, target,
 					have_env ? &env : NULL, out, rep, err);
 	}
 	if (r == 0)
@@ -455,6 +458,7 @@ out:
 	ks_kallsyms_release(&ks);
 	ks_text_release(&text);
 	ks_modlist_release(&mods);
+	ks_notes_free(knotes);
 	ks_modlist_release(&before);
 	ks_modlist_release(&after);
 	cache_entry_unref(cached);

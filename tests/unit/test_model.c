@@ -11,6 +11,7 @@
 #include "engine/kallsyms.h"
 #include "engine/model.h"
 #include "engine/modules.h"
+#include "engine/notes.h"
 #include "engine/text.h"
 #include "testutil.h"
 
@@ -33,8 +34,10 @@ static void build_at(struct built *b, const char *path)
 		fail_msg("%s", err.msg);
 	if (ks_modlist_read(&b->mods, &root, &err) < 0)
 		fail_msg("%s", err.msg);
-	ks_root_close(&root);
 	assert_int_equal(ks_target_from_machine("x86_64", &t), 0);
+	if (ks_notes_read_modules(&b->mods, &root, t.elf_data, &err) < 0)
+		fail_msg("%s", err.msg);
+	ks_root_close(&root);
 	if (ks_model_build(&b->m, &b->ks, &b->mods, &t, &err) < 0)
 		fail_msg("%s", err.msg);
 }
@@ -259,8 +262,10 @@ static void test_debian_capture(void **state)
 	assert_int_equal(b.m.owners[0].n_syms, 94266);
 	for (size_t i = 0; i < b.m.n_syms; i++)
 		located += b.m.syms[i].region != KS_REGION_ABS;
-	/* Only per-CPU offsets and linker markers stay outside every region. */
-	assert_true(b.m.n_syms - located < 450);
+	/* Only per-CPU offsets, linker markers and each module's _note_9 and
+	 * _note_10 (in .note.Linux, a notes section: no region) stay outside
+	 * every region. */
+	assert_true(b.m.n_syms - located < 450 + 2 * 24);
 	/* fuse: .text at its core base; its freed init sections are not regions. */
 	assert_true(b.m.owners[1].regions[0].addr == 0xffffffffc0440000ull);
 	assert_string_equal(b.m.owners[1].regions[0].name, ".text");
@@ -340,10 +345,120 @@ static void test_split_module_memory(void **state)
 	free(dir);
 }
 
+static bool has_region(const struct ks_owner *o, const char *name)
+{
+	for (size_t r = 0; r < o->n_regions; r++)
+		if (!strcmp(o->regions[r].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * A module section with a notes file (notes/.note.gnu.build-id) is a
+ * region that holds the file's bytes, exactly as long as they are: a
+ * symbol in the notes stays in it, one in the padding after them lies
+ * between regions (ABS); the other regions stay as they were. A .note
+ * section without a notes file (.note.Linux here) is a region as any.
+ * Notes longer than their section's room are not its bytes: the region
+ * stays as it was, without them.
+ */
+static void test_noted_sections_hold_notes(void **state)
+{
+	static const char *const sections[][2] = {
+		{ ".text", "0xffffffffc0000000" }, { ".note.gnu.build-id", "0xffffffffc0001000" },
+		{ ".note.Linux", "0xffffffffc0001024" }, { ".rodata", "0xffffffffc0001100" },
+		{ ".data", "0xffffffffc0002000" },
+	};
+	uint32_t note[5] = { 4, 4, 3, 0, 0x12345678 };
+	char *dir = make_tmpdir(), path[4200];
+	const struct ks_owner *o;
+	const struct ks_sym *s;
+	struct built b;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	memcpy(&note[3], "GNU", 4);
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", dir);
+	assert_int_equal(write_file(path, "ffffffff81000000 T _stext\n"
+					  "ffffffff81100000 T _etext\n"
+					  "ffffffffc0000000 t modn_fn\t[modn]\n"
+					  "ffffffffc0001010 r modn_odd\t[modn]\n"
+					  "ffffffffc0001014 r modn_pad\t[modn]\n"
+					  "ffffffffc0001030 r modn_linux\t[modn]\n"
+					  "ffffffffc0001100 r modn_ro\t[modn]\n"
+					  "ffffffffc0002000 d modn_data\t[modn]\n"), 0);
+	snprintf(path, sizeof(path), "%s/proc/modules", dir);
+	assert_int_equal(write_file(path, "modn 12288 0 - Live 0xffffffffc0000000\n"), 0);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		snprintf(path, sizeof(path), "%s/sys/module/modn/sections/%s", dir, sections[i][0]);
+		assert_int_equal(write_file(path, "%s\n", sections[i][1]), 0);
+	}
+
+	/* No notes files: every section in the core is a region. */
+	build_at(&b, dir);
+	o = &b.m.owners[1];
+	assert_int_equal(o->n_regions, 5);
+	s = find(&b.m, "modn", "modn_odd", 0xffffffffc0001010);
+	assert_string_equal(region_name(&b.m, s), ".note.gnu.build-id");
+	unbuild(&b);
+
+	snprintf(path, sizeof(path), "%s/sys/module/modn/notes/.note.gnu.build-id", dir);
+	assert_int_equal(write_file(path, "%s", ""), 0);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(note, 1, sizeof(note), f), sizeof(note));
+	fclose(f);
+	build_at(&b, dir);
+	o = &b.m.owners[1];
+	assert_int_equal(b.mods.mods[0].n_notes, 1);
+	assert_int_equal(o->n_notes, 1);
+	assert_int_equal(o->n_regions, 5);
+	assert_true(has_region(o, ".note.gnu.build-id"));
+	assert_true(has_region(o, ".note.Linux"));
+	/* .text ends where it did, at the notes. */
+	s = find(&b.m, "modn", "modn_fn", 0xffffffffc0000000);
+	assert_string_equal(region_name(&b.m, s), ".text");
+	assert_int_equal(o->regions[s->region].size, 0x1000);
+	assert_int_equal(s->size, 0x1000);
+	s = find(&b.m, "modn", "modn_odd", 0xffffffffc0001010);
+	assert_string_equal(region_name(&b.m, s), ".note.gnu.build-id");
+	assert_ptr_equal(o->regions[s->region].notes, &o->notes[0]);
+	assert_int_equal(o->regions[s->region].addr, 0xffffffffc0001000);
+	assert_int_equal(o->regions[s->region].size, sizeof(note));
+	assert_int_equal(s->size, 4);
+	s = find(&b.m, "modn", "modn_pad", 0xffffffffc0001014);
+	assert_int_equal(s->region, KS_REGION_ABS);
+	s = find(&b.m, "modn", "modn_linux", 0xffffffffc0001030);
+	assert_string_equal(region_name(&b.m, s), ".note.Linux");
+	s = find(&b.m, "modn", "modn_ro", 0xffffffffc0001100);
+	assert_string_equal(region_name(&b.m, s), ".rodata");
+	assert_int_equal(s->size, 0xf00);
+	check_invariants(&b.m);
+	unbuild(&b);
+
+	/* Notes longer than the 0x24 bytes up to .note.Linux. */
+	assert_non_null(f = fopen(path, "ab"));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fwrite(note, 1, sizeof(note), f), sizeof(note));
+	fclose(f);
+	build_at(&b, dir);
+	o = &b.m.owners[1];
+	assert_int_equal(o->n_notes, 1);
+	s = find(&b.m, "modn", "modn_odd", 0xffffffffc0001010);
+	assert_string_equal(region_name(&b.m, s), ".note.gnu.build-id");
+	assert_null(o->regions[s->region].notes);
+	assert_int_equal(o->regions[s->region].size, 0x24);
+	check_invariants(&b.m);
+	unbuild(&b);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_module_memory),
+		cmocka_unit_test(test_noted_sections_hold_notes),
 		cmocka_unit_test(test_letters),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_mini_owners_and_order),

@@ -317,7 +317,10 @@ static void test_roundtrip_debian_612(void **state)
 		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && owner[0] == '[')
 			continue;	/* [bpf] and the like */
 		in_module++;
-		abs += sym.st_shndx == SHN_ABS;
+		/* Each module's two _note_<n> too (18 and 19 here), in
+		 * its .note.Linux, which holds the notes' bytes. */
+		if (sym.st_shndx == SHN_ABS)
+			abs++;
 	}
 	assert_true(in_module > 5000);
 	assert_int_equal(abs, 0);
@@ -704,6 +707,204 @@ static void test_cache(void **state)
 	free(dir);
 }
 
+/* Write a GNU build-id note whose desc is 4 bytes of id to path. */
+static void put_build_id(const char *path, uint32_t id)
+{
+	uint32_t note[5] = { 4, 4, 3, 0, id };
+	FILE *f;
+
+	memcpy(&note[3], "GNU", 4);
+	assert_int_equal(write_file(path, "%s", ""), 0);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(note, 1, sizeof(note), f), sizeof(note));
+	fclose(f);
+}
+
+static bool has_id(const struct ks_snapshot *s, uint32_t id)
+{
+	return memmem(ks_snapshot_data(s), ks_snapshot_size(s), &id, sizeof(id)) != NULL;
+}
+
+/*
+ * Notes are inputs: the cached image (written through the editable image)
+ * has them as a plain take does, and a change to the kernel's or a
+ * module's notes alone is a new image.
+ */
+static void test_cache_notes(void **state)
+{
+	char *dir = make_tmpdir(), kpath[4200], mpath[4200], cmd[8600];
+	struct ks_snapshot_cache *c = ks_snapshot_cache_new();
+	struct ks_root root;
+	struct ks_snapshot_opts opts = { .root = &root, .cache = c };
+	struct ks_snapshot *a, *plain, *b, *d;
+	unsigned long hits, misses;
+	int r;
+
+	(void)state;
+	assert_non_null(c);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s'/. '%s'", fixture("mini"), dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(kpath, sizeof(kpath), "%s/sys/kernel/notes", dir);
+	snprintf(mpath, sizeof(mpath), "%s/sys/module/moda/notes/.note.gnu.build-id", dir);
+	put_build_id(kpath, 0x11223344);
+	put_build_id(mpath, 0x55667788);
+	open_root(&root, dir);
+	assert_int_equal(ks_snapshot_take(&opts, &a, NULL), 0);
+	plain = take(dir, NULL, &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(ks_snapshot_size(a), ks_snapshot_size(plain));
+	assert_memory_equal(ks_snapshot_data(a), ks_snapshot_data(plain), ks_snapshot_size(a));
+	assert_true(has_id(a, 0x11223344) && has_id(a, 0x55667788));
+
+	put_build_id(kpath, 0x99aabbcc);
+	assert_int_equal(ks_snapshot_take(&opts, &b, NULL), 0);
+	assert_ptr_not_equal(b, a);
+	assert_true(has_id(b, 0x99aabbcc) && !has_id(b, 0x11223344));
+	put_build_id(mpath, 0xddeeff00);
+	assert_int_equal(ks_snapshot_take(&opts, &d, NULL), 0);
+	assert_ptr_not_equal(d, b);
+	assert_true(has_id(d, 0xddeeff00) && !has_id(d, 0x55667788));
+	ks_snapshot_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 0);
+	assert_int_equal(misses, 3);
+
+	ks_snapshot_unref(a);
+	ks_snapshot_unref(plain);
+	ks_snapshot_unref(b);
+	ks_snapshot_unref(d);
+	ks_snapshot_cache_free(c);
+	ks_root_close(&root);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* The bytes of a file of the fixture tree, in *len; fails the test if none. */
+static unsigned char *fixture_bytes(const char *rel, size_t *len)
+{
+	unsigned char *buf = malloc(65536);
+	FILE *f = fopen(fixture(rel), "rb");
+
+	assert_non_null(buf);
+	if (!f)
+		fail_msg("%s: %s", fixture(rel), strerror(errno));
+	*len = fread(buf, 1, 65536, f);
+	fclose(f);
+	assert_true(*len > 0 && *len < 65536);
+	return buf;
+}
+
+/* Does a PT_LOAD hold sh's bytes from the file at sh's address? */
+static bool covered_by_load(Elf *e, const GElf_Shdr *sh)
+{
+	size_t phnum;
+
+	assert_int_equal(elf_getphdrnum(e, &phnum), 0);
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type == PT_LOAD && ph.p_vaddr == sh->sh_addr &&
+		    ph.p_offset == sh->sh_offset && ph.p_filesz == sh->sh_size &&
+		    ph.p_memsz == sh->sh_size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A module's notes file is its section of that name, once: sections/ lists
+ * fuse's .note.gnu.build-id and .note.Linux too, with addresses, and those
+ * are SHT_NOTEs with those addresses and the files' bytes, not also NOBITS
+ * sections. No name is there twice, every symbol's st_shndx is a section
+ * with an address (a region) or SHN_ABS, and a PT_LOAD covers each notes
+ * section's bytes at its address.
+ */
+static void test_notes_one_section_each(void **state)
+{
+	static const char *const files[] = { ".note.gnu.build-id", ".note.Linux" };
+	struct ks_snapshot *s;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	char **names;
+	size_t shnum, shstrndx, found = 0;
+	int r;
+
+	(void)state;
+	s = take(fixture("debian-6.1/state-a"), NULL, &r);
+	assert_int_equal(r, 0);
+	e = elf_memory((char *)ks_snapshot_data(s), ks_snapshot_size(s));
+	assert_non_null(e);
+	assert_int_equal(elf_getshdrnum(e, &shnum), 0);
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	names = calloc(shnum, sizeof(*names));
+	assert_non_null(names);
+	while ((scn = elf_nextscn(e, scn))) {
+		size_t i = elf_ndxscn(scn);
+
+		assert_non_null(gelf_getshdr(scn, &sh));
+		names[i] = elf_strptr(e, shstrndx, sh.sh_name);
+		assert_non_null(names[i]);
+		for (size_t j = 1; j < i; j++)
+			if (!strcmp(names[j], names[i]))
+				fail_msg("section %s twice: [%zu] and [%zu]", names[i], j, i);
+		for (size_t k = 0; k < 2; k++) {
+			char want[64], rel[128];
+			unsigned char *bytes;
+			Elf_Data *d;
+			size_t len;
+
+			snprintf(want, sizeof(want), "fuse:%s", files[k]);
+			if (strcmp(names[i], want))
+				continue;
+			found++;
+			assert_int_equal(sh.sh_type, SHT_NOTE);
+			assert_int_equal(sh.sh_flags, SHF_ALLOC);
+			assert_true(sh.sh_addr >= 0xffffffffc0000000ull);
+			assert_true(covered_by_load(e, &sh));
+			snprintf(rel, sizeof(rel), "debian-6.1/state-a/sys/module/fuse/notes/%s",
+				 files[k]);
+			bytes = fixture_bytes(rel, &len);
+			d = elf_rawdata(scn, NULL);
+			assert_non_null(d);
+			assert_int_equal(d->d_size, len);
+			assert_memory_equal(d->d_buf, bytes, len);
+			free(bytes);
+		}
+		/* Any other section named .note* is a notes file's too. */
+		if (strstr(names[i], ":.note"))
+			assert_int_equal(sh.sh_type, SHT_NOTE);
+	}
+	assert_int_equal(found, 2);
+
+	/* Symbols point at regions (NOBITS) or are SHN_ABS. */
+	scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *d;
+
+		assert_non_null(gelf_getshdr(scn, &sh));
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			GElf_Shdr ssh;
+
+			assert_non_null(gelf_getsym(d, (int)i, &sym));
+			if (sym.st_shndx == SHN_ABS)
+				continue;
+			assert_true(sym.st_shndx > shstrndx && sym.st_shndx < shnum);
+			assert_non_null(gelf_getshdr(elf_getscn(e, sym.st_shndx), &ssh));
+			assert_true(ssh.sh_type == SHT_NOBITS || ssh.sh_type == SHT_NOTE);
+			assert_true(ssh.sh_flags & SHF_ALLOC);
+			assert_in_range(sym.st_value, ssh.sh_addr, ssh.sh_addr + ssh.sh_size);
+		}
+	}
+	free(names);
+	elf_end(e);
+	ks_snapshot_unref(s);
+}
+
 /* Opens that find the same new kernel at once build its image once. */
 struct taker {
 	struct ks_snapshot_opts *opts;
@@ -767,6 +968,8 @@ int main(void)
 		cmocka_unit_test(test_module_load_mid_snapshot),
 		cmocka_unit_test(test_module_set_never_settles),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_notes),
+		cmocka_unit_test(test_notes_one_section_each),
 		cmocka_unit_test(test_cache_builds_once),
 	};
 
