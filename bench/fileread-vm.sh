@@ -4,6 +4,7 @@
 # /dev/ksyms through CUSE and one /run/ksyms/ksyms through FUSE, then
 # fileread on both in one run (ratios to a memfd of the same bytes). Under
 # TCG the figures are an emulated CPU's: compare the ratios, not the ms.
+# shellcheck source-path=SCRIPTDIR/../tests/vm/guest source=lib.sh
 . /usr/lib/ksymsd-vm/lib.sh
 
 ksymsd -f --transport cuse >"$T/cuse.log" 2>&1 &

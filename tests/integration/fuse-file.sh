@@ -81,6 +81,7 @@ check "--link: a symlink to the file" test "$(readlink "$T/link")" = "$file"
 
 # Unmodified ELF tools list what they list for the same image as a file.
 for tool in "readelf -sW" "eu-readelf -s" "llvm-readelf -s"; do
+	# shellcheck disable=SC2086 # the tool and its options, split
 	set -- $tool
 	if ! command -v "$1" >/dev/null; then
 		ok "$tool on the file # SKIP $1 is not installed"
@@ -142,7 +143,7 @@ check "the new tree, however it is read" "$client" check "$file" "$T/b.img"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-[ "$rc" -eq 0 ] && ok "SIGTERM: exit 0" || not_ok "SIGTERM: exit $rc"
+if [ "$rc" -eq 0 ]; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit $rc"; fi
 if mounted; then not_ok "unmounted on exit"; else ok "unmounted on exit"; fi
 check "the link removed" test ! -L "$T/link"
 
