@@ -43,7 +43,7 @@ fi
 install=("$debs"/ksymsd_*.deb "$debs"/libksyms0_*.deb)
 compgen -G "$debs/ksyms_*.deb" >/dev/null && install+=("$debs"/ksyms_*.deb)
 t0=$(up)
-if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-download \
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y \
 	-o Dpkg::Options::=--force-confnew "${install[@]}" 2>&1); then
 	ok "package: apt install ${install[*]##*/} ($(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s)"
 else
@@ -83,9 +83,13 @@ else
 fi
 
 # --- Purge: nothing left -----------------------------------------------------------------
-files=$(dpkg-query -L ksymsd libksyms0 ksyms 2>/dev/null | sort -u)
-DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y ksymsd libksyms0 ksyms >/dev/null 2>&1 ||
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y ksymsd libksyms0 >/dev/null 2>&1
+pkgs=(ksymsd libksyms0)
+dpkg-query -W ksyms >/dev/null 2>&1 && pkgs+=(ksyms)
+files=$(dpkg-query -L "${pkgs[@]}" 2>/dev/null | sort -u)
+if ! o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y "${pkgs[@]}" 2>&1); then
+	diag "apt-get purge ${pkgs[*]} failed:"
+	diag "$(tail -n 20 <<<"$o")"
+fi
 left=()
 while IFS= read -r f; do
 	# Directories are shared with other packages; files and links are ours.
