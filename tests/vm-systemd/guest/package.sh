@@ -23,6 +23,9 @@ if ! compgen -G "$debs/ksymsd_*.deb" >/dev/null; then
 	return 0
 fi
 
+t_pkg=$(up)
+since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
+
 # --- Out with the meson-installed copy (its paths from meson's install log) ----
 systemctl stop $unit 2>/dev/null
 systemctl disable --quiet $unit 2>/dev/null
@@ -45,7 +48,7 @@ compgen -G "$debs/ksyms_*.deb" >/dev/null && install+=("$debs"/ksyms_*.deb)
 t0=$(up)
 if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y \
 	-o Dpkg::Options::=--force-confnew "${install[@]}" 2>&1); then
-	ok "package: apt install ${install[*]##*/} ($(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s)"
+	ok "package: apt install ${install[*]##*/} ($(since "$t0") s)"
 else
 	not_ok "package: apt install ${install[*]##*/}"
 	diag "$(tail -n 30 <<<"$o")"
@@ -65,6 +68,7 @@ is "$(stat -c '%F %a %U:%G' /dev/ksyms 2>&1)" "character special file 400 root:r
 
 # --- The device through the installed preload, and the ksyms command ---------------
 want=$(awk '$3 == "schedule" && $4 == "" { print $1; exit }' /proc/kallsyms)
+t0=$(up)
 o=$(LD_LIBRARY_PATH=$tools/lib LD_PRELOAD=libksyms-preload.so "$tools/bin/readelf" -sW /dev/ksyms 2>&1)
 rc=$?
 if [[ $rc -eq 0 && -n $want ]] && grep -qE "^ *[0-9]+: $want +[0-9]+ FUNC +GLOBAL .* schedule$" <<<"$o"; then
@@ -73,6 +77,7 @@ else
 	not_ok "package: LD_PRELOAD=libksyms-preload.so readelf -sW /dev/ksyms lists schedule at ${want:-?} (exit $rc)"
 	diag "$(head -n 5 <<<"$o"; grep -E ' schedule$' <<<"$o")"
 fi
+diag "readelf -sW through the preload took $(since "$t0") s"
 if ! command -v ksyms >/dev/null; then
 	skip "package: ksyms name schedule: the ksyms package is not built yet (debian/control's pkg.ksymsd.ksyms profile)"
 elif o=$(ksyms name schedule 2>&1) && grep -qi "${want#"${want%%[!0]*}"}" <<<"$o"; then
@@ -83,6 +88,7 @@ else
 fi
 
 # --- Purge: nothing left -----------------------------------------------------------------
+t0=$(up)
 pkgs=(ksymsd libksyms0)
 dpkg-query -W ksyms >/dev/null 2>&1 && pkgs+=(ksyms)
 files=$(dpkg-query -L "${pkgs[@]}" 2>/dev/null | sort -u)
@@ -111,3 +117,4 @@ else
 	not_ok "package: apt purge leaves nothing behind"
 	diag "left: ${left[*]}; status: ${status:-none}"
 fi
+diag "apt purge took $(since "$t0") s; the package checks $(since "$t_pkg") s in all"
