@@ -19,7 +19,6 @@
 #include "dumpfile.h"
 #include "fuselog.h"
 #include "memtune.h"
-#include "shared/fdio.h"
 #include "shared/log.h"
 #include "engine/snapshot.h"
 
@@ -60,6 +59,17 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	}
 	fputs("Try 'ksymsd --help' for more information.\n", stderr);
 	return EXIT_USAGE;
+}
+
+/* After --help or --version: a full disk or a closed pipe is an error, not
+ * a success with the text lost. */
+static int stdout_done(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "ksymsd: standard output: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
 }
 
 static int dump(const struct ks_root *root, const char *file)
@@ -157,10 +167,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_SUCCESS;
+			return stdout_done();
 		case 'V':
 			printf("ksymsd %s\n", KSYMSD_VERSION);
-			return EXIT_SUCCESS;
+			return stdout_done();
 		default:
 			/* getopt_long has said what was wrong. */
 			return usage_error(NULL);

@@ -57,6 +57,14 @@ if [[ $rc -eq 0 && ! -s $tmp/err ]] && grep -q '^Usage: ksymsd' "$tmp/out"; then
 else
 	not_ok "--help: usage on stdout, exit 0 (exit $rc)"
 fi
+"$ksymsd" --help >/dev/full 2>"$tmp/err"
+rc=$?
+if [[ $rc -eq 1 ]] && grep -qx 'ksymsd: standard output: No space left on device' "$tmp/err"; then
+	ok "--help to a full disk: exit 1 and says so"
+else
+	not_ok "--help to a full disk: exit 1 and says so (exit $rc)"
+	diag "$tmp/err"
+fi
 if [[ $("$ksymsd" --max-memory 4G --max-opens 7 --root "$root" --dump - | head -c 4 | od -An -c | tr -d ' ') == 177ELF ]]; then
 	ok "good values are taken: --max-memory 4G --max-opens 7 --dump - writes an ELF image"
 else
