@@ -80,7 +80,8 @@ fi
 diag "readelf -sW through the preload took $(since "$t0") s"
 if ! command -v ksyms >/dev/null; then
 	skip "package: ksyms name schedule: the ksyms package is not built yet (debian/control's pkg.ksymsd.ksyms profile)"
-elif o=$(ksyms name schedule 2>&1) && grep -qi "${want#"${want%%[!0]*}"}" <<<"$o"; then
+# ksyms(1): "ADDRESS SIZE TYPE BINDING NAME [OWNER]", a line per symbol.
+elif o=$(ksyms name schedule 2>&1) && grep -qE "^$want .* schedule( |$)" <<<"$o"; then
 	ok "package: ksyms name schedule gives its address ($o)"
 else
 	not_ok "package: ksyms name schedule gives its address ${want:-?}"
