@@ -78,6 +78,7 @@ small=$tmp/small
 mkdir "$small"
 img=$small/ksyms.elf
 # Runs inside the namespace; its findings go to $tmp, outside the tmpfs.
+# shellcheck disable=SC2016 # expanded by the inner shell
 inner='mount -t tmpfs -o size=1m ksymsd-full "$1" || exit 77
 echo "the old image" >"$1/ksyms.elf"
 "$2" --root "$3" --dump "$1/ksyms.elf" >"$4/out" 2>"$4/err"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# shellcheck shell=bash disable=SC2317
+# shellcheck shell=bash disable=SC2317,SC2154 # (test.sh sets unit, client, n...)
 #
 # The Debian packages in the systemd guest, sourced by test.sh at its end
 # (its helpers: ok, not_ok, skip, check, is, diag, wait_for, prop, ...):
@@ -27,19 +27,19 @@ t_pkg=$(up)
 since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- Out with the meson-installed copy (its paths from meson's install log) ----
-systemctl stop $unit 2>/dev/null
-systemctl disable --quiet $unit 2>/dev/null
+systemctl stop "$unit" 2>/dev/null
+systemctl disable --quiet "$unit" 2>/dev/null
 while IFS= read -r f; do
 	[[ -n $f && ( -f $f || -L $f ) ]] && rm -f "$f"
 done </etc/ksymsd-vm/meson-installed
 ldconfig
 systemctl daemon-reload
 udevadm control --reload
-if [[ -z $(systemctl show -P FragmentPath $unit) ]] && ! command -v ksymsd >/dev/null; then
+if [[ -z $(systemctl show -P FragmentPath "$unit") ]] && ! command -v ksymsd >/dev/null; then
 	ok "package: the meson-installed copy is removed (no unit, no ksymsd in PATH)"
 else
 	not_ok "package: the meson-installed copy is removed"
-	diag "$(systemctl show -P FragmentPath $unit) $(command -v ksymsd)"
+	diag "$(systemctl show -P FragmentPath "$unit") $(command -v ksymsd)"
 fi
 
 # --- Install: postinst enables and starts it ---------------------------------------
@@ -53,8 +53,8 @@ else
 	not_ok "package: apt install ${install[*]##*/}"
 	diag "$(tail -n 30 <<<"$o")"
 fi
-frag=$(prop $unit FragmentPath)
-state="$(systemctl is-enabled $unit 2>&1) $(prop $unit ActiveState)/$(prop $unit SubState) $frag"
+frag=$(prop "$unit" FragmentPath)
+state="$(systemctl is-enabled "$unit" 2>&1) $(prop "$unit" ActiveState)/$(prop "$unit" SubState) $frag"
 if [[ $state == "enabled active/running /lib/systemd/system/ksymsd.service" ||
 	$state == "enabled active/running /usr/lib/systemd/system/ksymsd.service" ]]; then
 	ok "package: the unit is enabled and active after the install ($state)"
