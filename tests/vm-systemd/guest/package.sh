@@ -13,7 +13,8 @@
 debs=/usr/lib/ksymsd-vm/debs
 tools=/usr/lib/ksymsd-vm/tools
 pkg_checks=("the meson-installed copy is removed" "apt install ./ksymsd_*.deb"
-	"the unit is enabled and active after the install" "readelf through the preload"
+	"the unit is enabled and active after the install" "/dev/ksyms is 0400 root:root"
+	"readelf through the preload"
 	"ksyms name schedule" "apt purge leaves nothing behind")
 
 if ! compgen -G "$debs/ksymsd_*.deb" >/dev/null; then
