@@ -267,6 +267,15 @@ int ks_cuse_run(const struct ks_daemon_opts *opts)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
 
+	/* Where libfuse would say "device not found" and we a second line:
+	 * one line that names the fix. */
+	if (access("/dev/cuse", R_OK | W_OK) < 0) {
+		ks_err("cannot open /dev/cuse: %s (%s)", strerror(errno),
+		       errno == ENOENT ? "load the cuse module: modprobe cuse"
+				       : "ksymsd must run as root");
+		goto out;
+	}
+
 	/* The kernel refuses a second CUSE device of one name only after
 	 * accepting our channel; say so up front where we can. */
 	snprintf(path, sizeof(path), "/sys/class/cuse/%s", name);

@@ -4,20 +4,22 @@
  * a file over FUSE, or with --dump write one snapshot to a file and exit.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "argnum.h"
 #include "config.h"
 #include "daemon.h"
 #include "devname.h"
+#include "dumpfile.h"
+#include "fuselog.h"
 #include "fusemount.h"
 #include "memtune.h"
-#include "shared/fdio.h"
 #include "shared/log.h"
 #include "engine/snapshot.h"
 
@@ -51,26 +53,33 @@ static void usage(FILE *out)
 		KS_DEFAULT_MAX_OPENS, KS_DEFAULT_MAX_MEMORY >> 20, KS_DEFAULT_MOUNTPOINT);
 }
 
-static int parse_size(const char *s, size_t *out)
+/* A command line ksymsd cannot run: one line saying why, and where to look,
+ * with the exit status GNU tools use for it. */
+#define EXIT_USAGE 2
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-	unsigned long long v;
-	char *end;
+	va_list ap;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
+	if (fmt) {
+		fputs("ksymsd: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
 	}
-	if (*end || v == 0 || v > SIZE_MAX)
-		return -EINVAL;
-	*out = (size_t)v;
-	return 0;
+	fputs("Try 'ksymsd --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* After --help or --version: a full disk or a closed pipe is an error, not
+ * a success with the text lost. */
+static int stdout_done(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "ksymsd: standard output: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
 }
 
 static int dump(const struct ks_root *root, const char *file)
@@ -78,34 +87,21 @@ static int dump(const struct ks_root *root, const char *file)
 	struct ks_snapshot_opts opts = { .root = root };
 	struct ks_snapshot *snap;
 	struct ks_error err = { 0 };
-	bool to_stdout = strcmp(file, "-") == 0;
-	int fd, r;
+	int r;
 
 	r = ks_snapshot_take(&opts, &snap, &err);
 	if (r < 0) {
 		ks_err("cannot take a snapshot: %s", err.msg);
 		return EXIT_FAILURE;
 	}
-	fd = to_stdout ? STDOUT_FILENO : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ks_err("%s: %s", file, strerror(errno));
-		ks_snapshot_unref(snap);
-		return EXIT_FAILURE;
-	}
-	r = ks_write_all(fd, ks_snapshot_data(snap), ks_snapshot_size(snap));
-	if (r == 0 && !to_stdout && close(fd) < 0)
-		r = -errno;
-	else if (!to_stdout && r < 0)
-		close(fd);
-	if (r < 0) {
-		ks_err("%s: %s", file, strerror(-r));
-		ks_snapshot_unref(snap);
-		return EXIT_FAILURE;
-	}
-	ks_debug("wrote %zu bytes, %zu symbols to %s", ks_snapshot_size(snap),
-		 ks_snapshot_n_syms(snap), file);
+	r = ks_dump_write(file, ks_snapshot_data(snap), ks_snapshot_size(snap), &err);
+	if (r < 0)
+		ks_err("%s", err.msg);
+	else
+		ks_debug("wrote %zu bytes, %zu symbols to %s", ks_snapshot_size(snap),
+			 ks_snapshot_n_syms(snap), file);
 	ks_snapshot_unref(snap);
-	return EXIT_SUCCESS;
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 enum {
@@ -145,8 +141,8 @@ int main(int argc, char **argv)
 	bool unmount = false;
 	struct ks_error err = { 0 };
 	struct ks_root root;
-	size_t v;
-	int c, status;
+	unsigned long long n;
+	int c, r, status;
 
 	/* Before anything is freed: see memtune.h. */
 	ks_malloc_tune();
@@ -159,29 +155,35 @@ int main(int argc, char **argv)
 			opts.debug = true;
 			break;
 		case 'n':
-			if (!ks_device_name_valid(optarg)) {
-				fprintf(stderr, "ksymsd: --name: a device name is 1-%d bytes of "
-					"printable ASCII without '/', and not '.' or '..': '%s'\n",
-					KS_DEVICE_NAME_MAX, optarg);
-				return EXIT_FAILURE;
-			}
+			if (!ks_device_name_valid(optarg))
+				return usage_error("--name: a device name is 1-%d bytes of "
+						   "printable ASCII without '/', and not '.' or "
+						   "'..': '%s'",
+						   KS_DEVICE_NAME_MAX, optarg);
 			opts.name = optarg;
 			break;
 		case 'r':
 			root_path = optarg;
 			break;
 		case OPT_MAX_OPENS:
-			if (parse_size(optarg, &v) < 0 || v > UINT_MAX) {
-				fprintf(stderr, "ksymsd: --max-opens: not a positive number: %s\n", optarg);
-				return EXIT_FAILURE;
-			}
-			opts.max_opens = (unsigned)v;
+			r = ks_parse_count(optarg, UINT_MAX, &n);
+			if (r == -ERANGE)
+				return usage_error("--max-opens: more than %u: '%s'", UINT_MAX,
+						   optarg);
+			if (r < 0)
+				return usage_error("--max-opens: not a positive whole number: '%s'",
+						   optarg);
+			opts.max_opens = (unsigned)n;
 			break;
 		case OPT_MAX_MEMORY:
-			if (parse_size(optarg, &opts.max_memory) < 0) {
-				fprintf(stderr, "ksymsd: --max-memory: not a size: %s\n", optarg);
-				return EXIT_FAILURE;
-			}
+			r = ks_parse_size(optarg, &opts.max_memory);
+			if (r == -ERANGE)
+				return usage_error("--max-memory: too large for this machine: '%s'",
+						   optarg);
+			if (r < 0)
+				return usage_error("--max-memory: not a size (a positive whole "
+						   "number, K, M or G after it): '%s'",
+						   optarg);
 			break;
 		case OPT_DUMP:
 			dump_file = optarg;
@@ -194,56 +196,47 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "auto")) {
 				opts.transport = KS_TRANSPORT_AUTO;
 			} else {
-				fprintf(stderr, "ksymsd: --transport: cuse, fuse or auto: '%s'\n",
-					optarg);
-				return EXIT_FAILURE;
+				return usage_error("--transport: cuse, fuse or auto: '%s'", optarg);
 			}
 			break;
 		case OPT_MOUNTPOINT:
-			if (optarg[0] != '/') {
-				fprintf(stderr, "ksymsd: --mountpoint: not an absolute path: '%s'\n",
-					optarg);
-				return EXIT_FAILURE;
-			}
+			if (optarg[0] != '/')
+				return usage_error("--mountpoint: not an absolute path: '%s'", optarg);
 			opts.mountpoint = optarg;
 			break;
 		case OPT_MOUNT_HELPER:
 			opts.mount_helper = true;
 			break;
 		case OPT_MOUNT_FOR:
-			if (parse_size(optarg, &v) < 0 || v > INT_MAX) {
-				fprintf(stderr, "ksymsd: --mount-for: not a process id: %s\n", optarg);
-				return EXIT_FAILURE;
-			}
-			mount_for = (pid_t)v;
+			if (ks_parse_count(optarg, INT_MAX, &n) < 0)
+				return usage_error("--mount-for: not a process id: '%s'", optarg);
+			mount_for = (pid_t)n;
 			break;
 		case OPT_UNMOUNT:
 			unmount = true;
 			break;
 		case OPT_LINK:
-			if (optarg[0] != '/') {
-				fprintf(stderr, "ksymsd: --link: not an absolute path: '%s'\n", optarg);
-				return EXIT_FAILURE;
-			}
+			if (optarg[0] != '/')
+				return usage_error("--link: not an absolute path: '%s'", optarg);
 			opts.link = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_SUCCESS;
+			return stdout_done();
 		case 'V':
 			printf("ksymsd %s\n", KSYMSD_VERSION);
-			return EXIT_SUCCESS;
+			return stdout_done();
 		default:
-			usage(stderr);
-			return EXIT_FAILURE;
+			/* getopt_long has said what was wrong. */
+			return usage_error(NULL);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "ksymsd: unexpected argument: %s\n", argv[optind]);
-		usage(stderr);
-		return EXIT_FAILURE;
-	}
+	if (optind < argc)
+		return usage_error("unexpected argument: '%s'", argv[optind]);
+	if (dump_file && !*dump_file)
+		return usage_error("--dump: an empty file name (use '-' for standard output)");
 	ks_log_init("ksymsd", opts.debug);
+	ks_fuse_log_route();
 	if (mount_for || unmount) {
 		snprintf(file, sizeof(file), "%s/%s", opts.mountpoint, opts.name);
 		return mount_for ? ks_fusemount_mount_for(mount_for, opts.mountpoint, file, opts.link)

@@ -258,10 +258,33 @@ def count_line(tool, image):
     return (int(m.group(1)) if m else None), out
 
 
+def sysctl(name):
+    try:
+        with open('/proc/sys/kernel/' + name) as f:
+            return f.read().strip()
+    except OSError:
+        return '?'
+
+
+def addresses_hidden(text):
+    """Does kallsyms show this user every address as 0? Then ksymsd rightly
+    refuses (as the kernel would have it), and there is nothing to check."""
+    for line in text.splitlines():
+        if int(line.split(b' ', 1)[0], 16) != 0:
+            return False
+    return True
+
+
 def main():
     ksymsd = sys.argv[1]
     root = sys.argv[2] if len(sys.argv) > 2 else '/'
     tap = []
+    if root == '/' and addresses_hidden(read_kallsyms(root)):
+        print('1..0 # SKIP this user sees every /proc/kallsyms address as 0 '
+              '(kptr_restrict=%s, perf_event_paranoid=%s, no CAP_SYSLOG): '
+              'run as root for the live dump' %
+              (sysctl('kptr_restrict'), sysctl('perf_event_paranoid')))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         image = os.path.join(tmp, 'ksyms.elf')
         for attempt in range(10):
