@@ -24,31 +24,38 @@
 #include <sys/ksyms.h>
 
 #include "image.h"
+#include "owners.h"
 #include "shared/symindex.h"
 
-#define KSYMS_EXPORT __attribute__((visibility("default")))
+#include "handle.h"
 
-struct section {
-	const char *name;	/* in the image */
-	const char *module;	/* "vmlinux", or in ksyms.modnames */
-};
+/*
+ * Is this an ELF file with a symbol table and its strings inside it? Only
+ * the headers are read (the lookups check the rest when first used), so
+ * that a wrong path fails at the open, not at the first lookup.
+ */
+static bool is_symbol_image(void *map, size_t size)
+{
+	GElf_Shdr sh, strsh;
+	Elf_Scn *scn = NULL, *strscn;
+	bool found = false;
+	Elf *elf;
 
-struct ksyms {
-	int devfd;		/* what path opened, held: the BSD one-open rule */
-	int memfd;
-	size_t size;
-	void *map;
-
-	/* Built once by the first lookup; idx is published last (release),
-	 * so a reader that sees it sees everything else. */
-	pthread_mutex_t lock;
-	struct ks_symindex *idx;
-	int err;		/* negative errno of a failed build, sticky */
-	struct section *secs;
-	size_t nsecs;
-	const char *strtab;	/* the symbols' names, in the image */
-	char *modnames;		/* "fuse\0loop\0...": the owners of the sections */
-};
+	if (size < EI_NIDENT || memcmp(map, ELFMAG, SELFMAG) != 0 ||
+	    elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	elf = elf_memory(map, size);	/* only read: see symindex.c */
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		goto out;
+	while (!found && (scn = elf_nextscn(elf, scn)) && gelf_getshdr(scn, &sh))
+		found = sh.sh_type == SHT_SYMTAB && sh.sh_offset <= size &&
+			sh.sh_size <= size - sh.sh_offset && (strscn = elf_getscn(elf, sh.sh_link)) &&
+			gelf_getshdr(strscn, &strsh) && strsh.sh_type == SHT_STRTAB &&
+			strsh.sh_offset <= size && strsh.sh_size <= size - strsh.sh_offset;
+out:
+	elf_end(elf);
+	return found;
+}
 
 KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
 {
@@ -80,6 +87,10 @@ KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
 		k->map = NULL;
 		goto fail;
 	}
+	if (!is_symbol_image(k->map, k->size)) {
+		errno = ENOEXEC;
+		goto fail;
+	}
 	r = pthread_mutex_init(&k->lock, NULL);
 	if (r) {
 		errno = r;
@@ -109,6 +120,10 @@ KSYMS_EXPORT void ksyms_close(struct ksyms *k)
 	if (!k)
 		return;
 	ks_symindex_free(k->idx);
+	if (k->table) {
+		ksi_table_release(k->table);
+		free(k->table);
+	}
 	free(k->secs);
 	free(k->modnames);
 	pthread_mutex_destroy(&k->lock);
@@ -235,7 +250,7 @@ out:
 }
 
 /* The lookup tables, built by the first caller; 0 or a negative errno. */
-static int ready(struct ksyms *k)
+int ksi_ready(struct ksyms *k)
 {
 	struct ks_symindex *idx;
 	int r;
@@ -260,7 +275,7 @@ static int ready(struct ksyms *k)
 	return r;
 }
 
-static void fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
+void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
 		 struct ksyms_sym *out)
 {
 	bool located = s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE &&
@@ -283,7 +298,7 @@ KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksy
 	GElf_Sym s;
 	int r;
 
-	r = ready(k);
+	r = ksi_ready(k);
 	if (r == 0)
 		r = ks_symindex_lookup_name(k->idx, name, &s);
 	if (r < 0) {
@@ -291,7 +306,7 @@ KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksy
 		return -1;
 	}
 	if (sym)
-		fill(k, &s, k->strtab + s.st_name, sym);
+		ksi_fill(k, &s, k->strtab + s.st_name, sym);
 	return 0;
 }
 
@@ -303,7 +318,7 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 	GElf_Sym s;
 	int r;
 
-	r = ready(k);
+	r = ksi_ready(k);
 	if (r == 0)
 		r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
 	if (r < 0) {
@@ -311,7 +326,7 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 		return -1;
 	}
 	if (sym)
-		fill(k, &s, name, sym);
+		ksi_fill(k, &s, name, sym);
 	if (offset)
 		*offset = off;
 	return 0;
@@ -319,7 +334,7 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 
 KSYMS_EXPORT long ksyms_count(struct ksyms *k)
 {
-	int r = ready(k);
+	int r = ksi_ready(k);
 
 	if (r < 0) {
 		errno = -r;

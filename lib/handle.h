@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#pragma once
+
+/*
+ * The inside of a struct ksyms, shared by libksyms.c (open, lookups) and
+ * iterate.c (the table API). Hidden: nothing here is exported.
+ */
+
+#include <gelf.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#include "libksyms.h"
+
+#define KSYMS_EXPORT __attribute__((visibility("default")))
+
+struct ks_symindex;
+struct ksi_table;
+
+struct section {
+	const char *name;	/* in the image */
+	const char *module;	/* "vmlinux", or in ksyms.modnames */
+};
+
+struct ksyms {
+	int devfd;		/* what path opened, held: the BSD one-open rule */
+	int memfd;
+	size_t size;
+	void *map;
+
+	/* Built once by the first lookup; idx is published last (release),
+	 * so a reader that sees it sees everything else. */
+	pthread_mutex_t lock;
+	struct ks_symindex *idx;
+	int err;		/* negative errno of a failed build, sticky */
+	struct section *secs;
+	size_t nsecs;
+	const char *strtab;	/* the symbols' names, in the image */
+	char *modnames;		/* "fuse\0loop\0...": the owners of the sections */
+
+	/* Built once by the first iteration call (after idx), published the
+	 * same way; table_err is sticky too. */
+	struct ksi_table *table;
+	int table_err;
+};
+
+/* The lookup tables (symindex and sections), built by the first caller:
+ * 0 or a negative errno. */
+int ksi_ready(struct ksyms *k);
+
+/* A lookup's answer as the API gives it. */
+void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name, struct ksyms_sym *out);
