@@ -18,12 +18,12 @@ struct ks_symindex;
 struct ksi_table;
 
 struct section {
-	const char *name;	/* in the image */
-	const char *module;	/* "vmlinux", or in ksyms.modnames */
+	const char *name;   /* in the image */
+	const char *module; /* "vmlinux", or in ksyms.modnames */
 };
 
 struct ksyms {
-	int devfd;		/* what path opened, held: the BSD one-open rule */
+	int devfd; /* what path opened, held: the BSD one-open rule */
 	int memfd;
 	size_t size;
 	void *map;
@@ -32,11 +32,11 @@ struct ksyms {
 	 * so a reader that sees it sees everything else. */
 	pthread_mutex_t lock;
 	struct ks_symindex *idx;
-	int err;		/* negative errno of a failed build, sticky */
+	int err; /* negative errno of a failed build, sticky */
 	struct section *secs;
 	size_t nsecs;
-	const char *strtab;	/* the symbols' names, in the image */
-	char *modnames;		/* "fuse\0loop\0...": the owners of the sections */
+	const char *strtab; /* the symbols' names, in the image */
+	char *modnames;	    /* "fuse\0loop\0...": the owners of the sections */
 
 	/* Built once by the first iteration call (after idx), published the
 	 * same way; table_err is sticky too. */

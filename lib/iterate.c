@@ -75,8 +75,7 @@ KSYMS_EXPORT long ksyms_owner_of(struct ksyms *k, const struct ksyms_sym *sym)
 	if (!sym || !sym->name || sym->name < strtab ||
 	    (const char *)sym->name >= (const char *)k->map + k->size)
 		return fail(-ENOENT);
-	o = ksi_table_owner_of(k->table, sym->shndx, sym->value,
-			       (uint32_t)(sym->name - strtab));
+	o = ksi_table_owner_of(k->table, sym->shndx, sym->value, (uint32_t)(sym->name - strtab));
 	return o < 0 ? fail((int)o) : o;
 }
 

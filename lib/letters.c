@@ -29,8 +29,7 @@ static bool is_bss(const char *secname)
 	return strncmp(own, ".bss", 4) == 0 || strcmp(own, ".brk") == 0;
 }
 
-char ksi_letter_derive(const GElf_Sym *sym, const GElf_Shdr *sh, const char *secname,
-		       bool kernel)
+char ksi_letter_derive(const GElf_Sym *sym, const GElf_Shdr *sh, const char *secname, bool kernel)
 {
 	unsigned char bind = GELF_ST_BIND(sym->st_info), type = GELF_ST_TYPE(sym->st_info);
 	bool global = bind != STB_LOCAL;

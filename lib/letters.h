@@ -21,5 +21,4 @@ bool ksi_letter_valid(char c);
 /* The letter for sym, whose section is sh (NULL for SHN_ABS and other
  * special indexes) named secname ("" if none); kernel: the owner is
  * vmlinux (its weak symbols are W and V, everyone else's w and v). */
-char ksi_letter_derive(const GElf_Sym *sym, const GElf_Shdr *sh, const char *secname,
-		       bool kernel);
+char ksi_letter_derive(const GElf_Sym *sym, const GElf_Shdr *sh, const char *secname, bool kernel);

@@ -25,7 +25,7 @@
 #define NONE UINT32_MAX
 
 struct ksi_abs {
-	uint32_t name;		/* st_name */
+	uint32_t name; /* st_name */
 	uint32_t owner;
 	uint64_t value;
 };
@@ -140,8 +140,7 @@ static void take_build_id(struct ksyms_owner *o, Elf_Scn *scn)
 }
 
 /* Sections: their owners, the owners' address spans and build-ids. */
-static int sections(struct ksi_table *t, const struct by_name *bn, const char *shstr,
-		    size_t nsyms)
+static int sections(struct ksi_table *t, const struct by_name *bn, const char *shstr, size_t nsyms)
 {
 	uint32_t kernel = owner_named(bn, "vmlinux", 7);
 	GElf_Shdr sh;
@@ -161,7 +160,7 @@ static int sections(struct ksi_table *t, const struct by_name *bn, const char *s
 		name = shstr + sh.sh_name;
 		if (sh.sh_type == SHT_PROGBITS && strcmp(name, KSI_LETTERS_SECTION) == 0 &&
 		    sh.sh_size == nsyms && sh.sh_entsize == 1)
-			t->letters_recorded = true;	/* read in pass 2 */
+			t->letters_recorded = true; /* read in pass 2 */
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NOTE)
 			continue;
 		colon = strchr(name, ':');
@@ -200,7 +199,8 @@ static const char *recorded_letters(const struct ksi_table *t, const char *shstr
 
 	for (size_t i = 1; i < t->nsecs; i++)
 		if ((scn = elf_getscn(t->elf, i)) && gelf_getshdr(scn, &sh) &&
-		    sh.sh_type == SHT_PROGBITS && strcmp(shstr + sh.sh_name, KSI_LETTERS_SECTION) == 0)
+		    sh.sh_type == SHT_PROGBITS &&
+		    strcmp(shstr + sh.sh_name, KSI_LETTERS_SECTION) == 0)
 			return (const char *)elf_rawfile(t->elf, NULL) + sh.sh_offset;
 	return NULL;
 }
@@ -241,7 +241,8 @@ static int symbols(struct ksi_table *t, const char *shstr, size_t nsyms, size_t 
 		if (located && !local)
 			last_global = owner;
 		if (!located) {
-			t->abs[nabs++] = (struct ksi_abs){ .name = s.st_name, .owner = owner,
+			t->abs[nabs++] = (struct ksi_abs){ .name = s.st_name,
+							   .owner = owner,
 							   .value = s.st_value };
 		}
 		letter = rec ? rec[i] : '\0';
@@ -274,7 +275,7 @@ int ksi_table_build(struct ksi_table *t, const void *map, size_t size)
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	t->elf = elf_memory((char *)map, size);	/* only read: see symindex.c */
+	t->elf = elf_memory((char *)map, size); /* only read: see symindex.c */
 	if (!t->elf || elf_getshdrnum(t->elf, &t->nsecs) || elf_getshdrstrndx(t->elf, &shstrndx) ||
 	    !(scn = elf_getscn(t->elf, shstrndx)) || !gelf_getshdr(scn, &sh) ||
 	    sh.sh_type != SHT_STRTAB || sh.sh_size == 0) {
@@ -337,8 +338,7 @@ int ksi_table_symbol(const struct ksi_table *t, size_t i, GElf_Sym *sym)
 	return gelf_getsym(t->symdata, (int)t->order[i], sym) ? 0 : -EINVAL;
 }
 
-long ksi_table_owner_of(const struct ksi_table *t, unsigned shndx, uint64_t value,
-			uint32_t st_name)
+long ksi_table_owner_of(const struct ksi_table *t, unsigned shndx, uint64_t value, uint32_t st_name)
 {
 	struct ksi_abs key = { .name = st_name, .value = value }, *hit;
 

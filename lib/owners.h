@@ -25,17 +25,17 @@ struct ksi_abs;
 struct ksi_table {
 	struct ksyms_owner *owners;
 	size_t nowners;
-	uint32_t *sec_owner;	/* per section; UINT32_MAX: none */
+	uint32_t *sec_owner; /* per section; UINT32_MAX: none */
 	size_t nsecs;
-	uint32_t *order;	/* the named symbols' .symtab indexes, table order */
-	uint32_t *owner_of;	/* parallel to order */
-	char *letters;		/* parallel to order */
+	uint32_t *order;    /* the named symbols' .symtab indexes, table order */
+	uint32_t *owner_of; /* parallel to order */
+	char *letters;	    /* parallel to order */
 	size_t n;
 	bool letters_recorded;
-	struct ksi_abs *abs;	/* the SHN_ABS symbols, by (name, value) */
+	struct ksi_abs *abs; /* the SHN_ABS symbols, by (name, value) */
 	size_t nabs;
-	bool implicit_kernel;	/* owners[0] is named by no STT_FILE */
-	Elf *elf;		/* on the mapping, kept for ksi_table_symbol() */
+	bool implicit_kernel; /* owners[0] is named by no STT_FILE */
+	Elf *elf;	      /* on the mapping, kept for ksi_table_symbol() */
 	Elf_Data *symdata;
 	const char *strtab;
 };
