@@ -11,8 +11,10 @@
  * that loses some of them: D, R, B, G, S, C and V are all STT_OBJECT, and a
  * weak symbol keeps no case. What is left is derived here from the
  * symbol's section: the kernel's .bss and .brk and any module section
- * named .bss* are b, a writable section d, any other r; an object outside
- * every section d. Exact: T t, A a, and the case of every non-weak letter.
+ * named .bss* are b, a writable section d, any other r (for a module, as
+ * its own ELF has them where ksymsd's flags differ: letters.c); an object
+ * outside every section d for the kernel, r for a module (its notes).
+ * Exact: T t, A a, and the case of every non-weak letter.
  */
 
 /* Is c a letter /proc/kallsyms can show? */

@@ -149,7 +149,7 @@ static bool same_elf(char a, char b)
 /* Every kallsyms line is a symbol of the image with the same owner, and
  * the other way round; letters exact where exact says so, else the same
  * for ELF. */
-static void check_lines(const char *rel, const char *file, bool exact)
+static void check_lines(const char *rel, const char *file, bool exact, int max_module_differ)
 {
 	char *path = image_of(rel, file);
 	struct ksyms *k = ksyms_open(path, 0);
@@ -170,6 +170,17 @@ static void check_lines(const char *rel, const char *file, bool exact)
 	}
 	if (exact)
 		assert_int_equal(differ, 0);
+	/* A module's letters follow its own ELF's section flags: derived,
+	 * they miss only where ksymsd's sections are not the module's (on
+	 * debian-6.1, two .bss objects it places in .gnu.linkonce.this_module). */
+	if (max_module_differ >= 0) {
+		size_t module_differ = 0;
+
+		for (size_t i = 0; i < nw; i++)
+			module_differ += strcmp(got[i].owner, "vmlinux") != 0 &&
+					 got[i].letter != want[i].letter;
+		assert_true(module_differ <= (size_t)max_module_differ);
+	}
 	assert_int_equal(ksyms_letters_recorded(k), exact);
 	free(want);
 	free(got);
@@ -181,19 +192,19 @@ static void check_lines(const char *rel, const char *file, bool exact)
 static void lines_mini(void **state)
 {
 	(void)state;
-	check_lines("mini", "mini.elf", false);
+	check_lines("mini", "mini.elf", false, 0);
 }
 
 static void lines_debian61(void **state)
 {
 	(void)state;
-	check_lines("debian-6.1/state-a", "d61.elf", false);
+	check_lines("debian-6.1/state-a", "d61.elf", false, 2);
 }
 
 static void lines_debian612(void **state)
 {
 	(void)state;
-	check_lines("debian-6.12/state-a", "d612.elf", false);
+	check_lines("debian-6.12/state-a", "d612.elf", false, -1);
 }
 
 /* Owners: the STT_FILE symbols in order, their kinds, counts and spans. */
@@ -204,9 +215,12 @@ static void owners_mini(void **state)
 		int kind;
 		size_t nsyms;
 	} want[] = {
-		{ "vmlinux", KSYMS_OWNER_KERNEL, 22 }, { "moda", KSYMS_OWNER_MODULE, 5 },
-		{ "empty", KSYMS_OWNER_MODULE, 0 },    { "modb", KSYMS_OWNER_MODULE, 3 },
-		{ "bpf", KSYMS_OWNER_PSEUDO, 2 },      { "__builtin__ftrace", KSYMS_OWNER_PSEUDO, 1 },
+		{ "vmlinux", KSYMS_OWNER_KERNEL, 22 },
+		{ "moda", KSYMS_OWNER_MODULE, 5 },
+		{ "empty", KSYMS_OWNER_MODULE, 0 },
+		{ "modb", KSYMS_OWNER_MODULE, 3 },
+		{ "bpf", KSYMS_OWNER_PSEUDO, 2 },
+		{ "__builtin__ftrace", KSYMS_OWNER_PSEUDO, 1 },
 	};
 	char *path = image_of("mini", "owners.elf");
 	struct ksyms *k = ksyms_open(path, 0);
