@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "libksyms.h"
+#include "scan.h"
 
 #define KSYMS_EXPORT __attribute__((visibility("default")))
 
@@ -37,6 +38,13 @@ struct ksyms {
 	size_t nsecs;
 	const char *strtab; /* the symbols' names, in the image */
 	char *modnames;	    /* "fuse\0loop\0...": the owners of the sections */
+
+	/* The first few lookups go by one pass over .symtab each (scan.h):
+	 * scan_state 1 once scan and secs are ready (published with release),
+	 * -1 if not to be used; scans_left counts down the passes allowed. */
+	struct ksi_scan scan;
+	int scan_state;
+	int scans_left;
 
 	/* Built once by the first iteration call (after idx), published the
 	 * same way; table_err is sticky too. */

@@ -29,6 +29,9 @@
 
 #include "handle.h"
 
+/* Lookups by a pass over .symtab before the index is built (may_scan()). */
+#define SCANS 16
+
 /*
  * Is this an ELF file with a symbol table and its strings inside it? Only
  * the headers are read (the lookups check the rest when first used), so
@@ -96,6 +99,7 @@ KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
 		errno = r;
 		goto fail;
 	}
+	k->scans_left = SCANS;
 	return k;
 
 fail_fd:
@@ -120,6 +124,7 @@ KSYMS_EXPORT void ksyms_close(struct ksyms *k)
 	if (!k)
 		return;
 	ks_symindex_free(k->idx);
+	ksi_scan_release(&k->scan);
 	if (k->table) {
 		ksi_table_release(k->table);
 		free(k->table);
@@ -245,6 +250,15 @@ static int index_sections(struct ksyms *k)
 		used += len + 1;
 	}
 out:
+	/* Half-built is not built: the other path may try again. */
+	if (r < 0) {
+		free(k->secs);
+		free(k->modnames);
+		k->secs = NULL;
+		k->modnames = NULL;
+		k->nsecs = 0;
+		k->strtab = NULL;
+	}
 	elf_end(elf);
 	return r;
 }
@@ -263,7 +277,7 @@ int ksi_ready(struct ksyms *k)
 		/* symindex's checks first: it validates every header. */
 		r = ks_symindex_new(k->map, k->size, &idx, NULL);
 		if (r == 0) {
-			r = index_sections(k);
+			r = k->secs ? 0 : index_sections(k);
 			if (r < 0)
 				ks_symindex_free(idx);
 			else
@@ -273,6 +287,35 @@ int ksi_ready(struct ksyms *k)
 	}
 	pthread_mutex_unlock(&k->lock);
 	return r;
+}
+
+/*
+ * May this lookup go by a pass over .symtab rather than the index? While
+ * there is no index and passes are left: building the index costs as much
+ * as about SCANS passes (README), and a caller with one question, like
+ * 'ksyms addr ADDR', then pays for one pass instead.
+ */
+static bool may_scan(struct ksyms *k)
+{
+	int state, r = 0;
+
+	if (__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&k->scans_left, __ATOMIC_RELAXED) <= 0 ||
+	    __atomic_sub_fetch(&k->scans_left, 1, __ATOMIC_RELAXED) < 0)
+		return false;
+	state = __atomic_load_n(&k->scan_state, __ATOMIC_ACQUIRE);
+	if (state)
+		return state > 0;
+	pthread_mutex_lock(&k->lock);
+	if (!k->scan_state) {
+		r = ksi_scan_prepare(&k->scan, k->map, k->size);
+		if (r == 0 && !k->secs)
+			r = index_sections(k);
+		__atomic_store_n(&k->scan_state, r == 0 ? 1 : -1, __ATOMIC_RELEASE);
+	}
+	state = k->scan_state;
+	pthread_mutex_unlock(&k->lock);
+	return state > 0;
 }
 
 void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
@@ -296,11 +339,15 @@ void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
 KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksyms_sym *sym)
 {
 	GElf_Sym s;
-	int r;
+	int r = -EINVAL;
 
-	r = ksi_ready(k);
-	if (r == 0)
-		r = ks_symindex_lookup_name(k->idx, name, &s);
+	/* A pass that finds the image malformed leaves the verdict (sticky
+	 * EINVAL) to the index. */
+	if (!may_scan(k) || (r = ksi_scan_name(&k->scan, name, &s)) == -EINVAL) {
+		r = ksi_ready(k);
+		if (r == 0)
+			r = ks_symindex_lookup_name(k->idx, name, &s);
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -318,9 +365,12 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 	GElf_Sym s;
 	int r;
 
-	r = ksi_ready(k);
-	if (r == 0)
-		r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	r = -EINVAL;
+	if (!may_scan(k) || (r = ksi_scan_addr(&k->scan, addr, &s, &name, &off)) == -EINVAL) {
+		r = ksi_ready(k);
+		if (r == 0)
+			r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
