@@ -44,6 +44,7 @@ struct ksyms {
 	 * -1 if not to be used; scans_left counts down the passes allowed. */
 	struct ksi_scan scan;
 	int scan_state;
+	int scan_err;		/* negative errno when scan_state is -1 */
 	int scans_left;
 
 	/* Built once by the first iteration call (after idx), published the
@@ -55,6 +56,13 @@ struct ksyms {
 /* The lookup tables (symindex and sections), built by the first caller:
  * 0 or a negative errno. */
 int ksi_ready(struct ksyms *k);
+
+/* The headers checked and the sections indexed, without the index: 0 or
+ * a negative errno. */
+int ksi_prepared(struct ksyms *k);
+
+/* The number of symbols, from the table (built if need be): -1 and errno. */
+long ksi_table_count(struct ksyms *k);
 
 /* A lookup's answer as the API gives it. */
 void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name, struct ksyms_sym *out);

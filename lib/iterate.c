@@ -18,7 +18,8 @@ static int table_ready(struct ksyms *k)
 
 	if (__atomic_load_n(&k->table, __ATOMIC_ACQUIRE))
 		return 0;
-	r = ksi_ready(k);
+	/* The checks symindex makes, without building it. */
+	r = ksi_prepared(k);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&k->lock);
@@ -40,6 +41,13 @@ static long fail(int r)
 {
 	errno = -r;
 	return -1;
+}
+
+long ksi_table_count(struct ksyms *k)
+{
+	int r = table_ready(k);
+
+	return r < 0 ? fail(r) : (long)k->table->n;
 }
 
 KSYMS_EXPORT long ksyms_owner_count(struct ksyms *k)

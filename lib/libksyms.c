@@ -289,33 +289,41 @@ int ksi_ready(struct ksyms *k)
 	return r;
 }
 
-/*
- * May this lookup go by a pass over .symtab rather than the index? While
- * there is no index and passes are left: building the index costs as much
- * as about SCANS passes (README), and a caller with one question, like
- * 'ksyms addr ADDR', then pays for one pass instead.
- */
-static bool may_scan(struct ksyms *k)
+/* The headers checked as symindex checks them (scan.h) and the sections
+ * indexed, without the index: what the passes and the table need. 0 or a
+ * negative errno, sticky. */
+int ksi_prepared(struct ksyms *k)
 {
-	int state, r = 0;
+	int r;
 
-	if (__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&k->scans_left, __ATOMIC_RELAXED) <= 0 ||
-	    __atomic_sub_fetch(&k->scans_left, 1, __ATOMIC_RELAXED) < 0)
-		return false;
-	state = __atomic_load_n(&k->scan_state, __ATOMIC_ACQUIRE);
-	if (state)
-		return state > 0;
+	if (__atomic_load_n(&k->scan_state, __ATOMIC_ACQUIRE) > 0)
+		return 0;
 	pthread_mutex_lock(&k->lock);
 	if (!k->scan_state) {
 		r = ksi_scan_prepare(&k->scan, k->map, k->size);
 		if (r == 0 && !k->secs)
 			r = index_sections(k);
+		k->scan_err = r;
 		__atomic_store_n(&k->scan_state, r == 0 ? 1 : -1, __ATOMIC_RELEASE);
 	}
-	state = k->scan_state;
+	r = k->scan_err;
 	pthread_mutex_unlock(&k->lock);
-	return state > 0;
+	return r;
+}
+
+/*
+ * May this lookup go by a pass over .symtab rather than the index? While
+ * there is no index and passes are left: building the index costs as much
+ * as some tens of passes (README), and a caller with one question, like
+ * 'ksyms addr ADDR', then pays for one pass instead.
+ */
+static bool may_scan(struct ksyms *k)
+{
+	if (__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&k->scans_left, __ATOMIC_RELAXED) <= 0 ||
+	    __atomic_sub_fetch(&k->scans_left, 1, __ATOMIC_RELAXED) < 0)
+		return false;
+	return ksi_prepared(k) == 0;
 }
 
 void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
@@ -384,7 +392,16 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 
 KSYMS_EXPORT long ksyms_count(struct ksyms *k)
 {
-	int r = ksi_ready(k);
+	int r;
+
+	/* The table counts the same symbols and costs less than the index. */
+	if (!__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE)) {
+		long n = ksi_table_count(k);
+
+		if (n >= 0 || errno != EINVAL)
+			return n;
+	}
+	r = ksi_ready(k);
 
 	if (r < 0) {
 		errno = -r;

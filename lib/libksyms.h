@@ -72,8 +72,9 @@ int ksyms_fd(const struct ksyms *k);
  * symbol of that name, else the first weak one, else the first local,
  * "first" meaning in table order (the kernel, then modules in load order).
  * 0, or -1 with errno ENOENT (no such name), EINVAL (a malformed image).
- * The lookup tables are built by the first lookup of either kind (a few
- * milliseconds); lookups are safe from any number of threads.
+ * The first 16 lookups of a handle each pass over the symbol table; the
+ * 17th builds the index (tens of milliseconds) that answers the rest, with
+ * the same answers. Lookups are safe from any number of threads.
  */
 int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksyms_sym *sym);
 /* (sym may be NULL: then only whether the name exists.) */

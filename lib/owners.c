@@ -92,7 +92,8 @@ static int count(struct ksi_table *t, size_t nsyms, size_t *nnamed)
 	GElf_Sym s;
 
 	for (size_t i = 1; i < nsyms; i++) {
-		if (!gelf_getsym(t->symdata, (int)i, &s))
+		/* A name outside .strtab: what symindex refuses the image for. */
+		if (!gelf_getsym(t->symdata, (int)i, &s) || s.st_name >= t->strsz)
 			return -EINVAL;
 		if (GELF_ST_TYPE(s.st_info) == STT_FILE)
 			nfiles++;
@@ -147,7 +148,8 @@ static int sections(struct ksi_table *t, const struct by_name *bn, const char *s
 	Elf_Scn *scn;
 
 	t->sec_owner = malloc((t->nsecs ? t->nsecs : 1) * sizeof(*t->sec_owner));
-	if (!t->sec_owner)
+	t->shdrs = calloc(t->nsecs ? t->nsecs : 1, sizeof(*t->shdrs));
+	if (!t->sec_owner || !t->shdrs)
 		return -ENOMEM;
 	t->sec_owner[0] = NONE;
 	for (size_t i = 1; i < t->nsecs; i++) {
@@ -157,6 +159,7 @@ static int sections(struct ksi_table *t, const struct by_name *bn, const char *s
 		t->sec_owner[i] = NONE;
 		if (!(scn = elf_getscn(t->elf, i)) || !gelf_getshdr(scn, &sh))
 			return -EINVAL;
+		t->shdrs[i] = sh;
 		name = shstr + sh.sh_name;
 		if (sh.sh_type == SHT_PROGBITS && strcmp(name, KSI_LETTERS_SECTION) == 0 &&
 		    sh.sh_size == nsyms && sh.sh_entsize == 1)
@@ -211,7 +214,6 @@ static int symbols(struct ksi_table *t, const char *shstr, size_t nsyms, size_t 
 	uint32_t file = 0, last_global = 0, owner;
 	const char *rec = t->letters_recorded ? recorded_letters(t, shstr) : NULL;
 	size_t n = 0, nfiles = 0, nabs = 0;
-	GElf_Shdr sh;
 	GElf_Sym s;
 
 	t->order = malloc((nnamed ? nnamed : 1) * sizeof(*t->order));
@@ -247,10 +249,9 @@ static int symbols(struct ksi_table *t, const char *shstr, size_t nsyms, size_t 
 		}
 		letter = rec ? rec[i] : '\0';
 		if (!ksi_letter_valid(letter)) {
-			bool have = located && gelf_getshdr(elf_getscn(t->elf, s.st_shndx), &sh);
+			const GElf_Shdr *sh = located ? &t->shdrs[s.st_shndx] : NULL;
 
-			letter = ksi_letter_derive(&s, have ? &sh : NULL,
-						   have ? shstr + sh.sh_name : "",
+			letter = ksi_letter_derive(&s, sh, sh ? shstr + sh->sh_name : "",
 						   t->owners[owner].kind == KSYMS_OWNER_KERNEL);
 		}
 		t->order[n] = (uint32_t)i;
@@ -293,6 +294,7 @@ int ksi_table_build(struct ksi_table *t, const void *map, size_t size)
 		goto fail;
 	}
 	t->strtab = (const char *)map + sh.sh_offset;
+	t->strsz = sh.sh_size;
 	nsyms = symsh.sh_size / symsh.sh_entsize;
 	r = count(t, nsyms, &nnamed);
 	if (r < 0)
@@ -324,6 +326,7 @@ void ksi_table_release(struct ksi_table *t)
 {
 	free(t->owners);
 	free(t->sec_owner);
+	free(t->shdrs);
 	free(t->order);
 	free(t->owner_of);
 	free(t->letters);

@@ -38,6 +38,8 @@ struct ksi_table {
 	Elf *elf;	      /* on the mapping, kept for ksi_table_symbol() */
 	Elf_Data *symdata;
 	const char *strtab;
+	uint64_t strsz;
+	GElf_Shdr *shdrs;	/* per section, for the letters */
 };
 
 /* Build from a mapped image that ks_symindex_new() accepted. 0 or -errno. */

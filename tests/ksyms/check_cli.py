@@ -116,6 +116,14 @@ def main():
               ['mod_b_data', 'mod_b_export', 'mod_b_fn'] and j[1]['symbols'] == [] and
               all(s['owner'] == 'modb' for s in j[0]['symbols']),
               'name --json: one object per query with its symbols', out + err)
+        # From 8 exact names on, a hash of all names answers them; below,
+        # one pass each: the same lines either way.
+        many = ['dup', 'weak_fn', 'mod_a_pcpu', 'alias_a', 'alias_b', 'bpf_prog_abc_f',
+                'mod_b_data', 'ftrace_trampoline', 'dup']
+        rc, out, err = run(*k, 'name', *many)
+        one = ''.join(run(*k, 'name', n)[1] for n in many)
+        check(rc == 0 and out == one and out.count('\n') == 13,
+              'name: 9 names at once (hashed) answer as one by one (passes)', out + '--\n' + one)
         rc, out, err = run(*k, 'name')
         check(rc == 2 and "Try 'ksyms --help'" in err, 'name without NAME is bad usage', err)
 

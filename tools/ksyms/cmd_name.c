@@ -40,25 +40,32 @@ static void print_sym(struct ksy *c, const struct ksyms_sym *s, bool first)
 	putc('}', f);
 }
 
-/* The symbols of one question; how many, or -1 (errno) if the image fails. */
-static long answer(struct ksy *c, const char *query, struct ksy_names **names)
+/* A hash of all names pays off from this many names on: below, each name
+ * is one pass over the table (a fraction of a millisecond a pass, where the
+ * hash costs megabytes of fresh memory). */
+#define HASH_FROM 8
+
+/* The symbols of one question; how many, or -1 (errno) if the image fails.
+ * hash: build and use the hash of names for exact names. */
+static long answer(struct ksy *c, const char *query, bool hash, struct ksy_names **names)
 {
+	bool glob = is_glob(query);
 	struct ksyms_sym s;
 	long n = 0, count;
 
-	if (is_glob(query)) {
+	/* The library's lookup first: a missing name costs no pass. */
+	if (!glob && ksyms_lookup_name(c->k, query, NULL) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (glob || !hash) {
 		count = ksyms_count(c->k);
 		for (long i = 0; i < count; i++) {
 			if (ksyms_symbol(c->k, (size_t)i, &s) < 0)
 				return -1;
-			if (fnmatch(query, s.name, 0) == 0)
+			if (glob ? fnmatch(query, s.name, 0) == 0 : strcmp(query, s.name) == 0)
 				print_sym(c, &s, n++ == 0);
 		}
 		return count < 0 ? -1 : n;
 	}
-	/* The library's own index first: a missing name costs no table. */
-	if (ksyms_lookup_name(c->k, query, NULL) < 0)
-		return errno == ENOENT ? 0 : -1;
 	if (!*names && !(*names = ksy_names_new(c->k)))
 		return -1;
 	for (size_t i = ksy_names_first(*names, query); i != SIZE_MAX;
@@ -73,10 +80,12 @@ static long answer(struct ksy *c, const char *query, struct ksy_names **names)
 int ksy_cmd_name(struct ksy *c, int argc, char **argv)
 {
 	struct ksy_names *names = NULL;
-	int status = KSY_OK;
+	int status = KSY_OK, exact = 0;
 
 	if (argc == 0)
 		return ksy_usage_error("name: which name? (ksyms name NAME...)");
+	for (int i = 0; i < argc; i++)
+		exact += !is_glob(argv[i]);
 	if (c->json)
 		fputs("[", c->out);
 	for (int i = 0; i < argc; i++) {
@@ -87,7 +96,7 @@ int ksy_cmd_name(struct ksy *c, int argc, char **argv)
 			ksy_json_str_field(c->out, 1, "query", argv[i]);
 			fputs(",\"symbols\":[", c->out);
 		}
-		n = answer(c, argv[i], &names);
+		n = answer(c, argv[i], exact >= HASH_FROM, &names);
 		if (c->json)
 			fputs(n > 0 ? "\n]}" : "]}", c->out);
 		if (n < 0) {
