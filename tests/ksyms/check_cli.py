@@ -10,6 +10,8 @@ below follows from the fixture's proc/kallsyms and its module sections
 """
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,43 @@ def run(*args, stdin=None, stdout=subprocess.PIPE):
     p = subprocess.run(list(args), input=stdin, stdout=stdout, stderr=subprocess.PIPE,
                        text=True)
     return p.returncode, p.stdout or '', p.stderr
+
+
+def other_targets(ksyms, ksymsd, mini, tmp, img):
+    """Images of other machines: mini as s390x (64-bit big-endian) must read
+    as on x86_64; mini with 32-bit addresses as i686 must give 8-digit lines."""
+    be = os.path.join(tmp, 'be')
+    shutil.copytree(mini, be)
+    with open(os.path.join(be, 'uname-m'), 'w') as f:
+        f.write('s390x\n')
+    be_img = os.path.join(tmp, 'be.elf')
+    subprocess.run([ksymsd, '--root', be, '--dump', be_img], check=True)
+    outs = [run(ksyms, '-f', i, 'kallsyms')[1] + run(ksyms, '-f', i, '--json', 'modules')[1] +
+            run(ksyms, '-f', i, 'addr', 'ffffffffc0000104')[1] for i in (be_img, img)]
+    check(outs[0] == outs[1] and 'mod_a_fn2+0x4/0xf00 [moda]' in outs[0],
+          'a big-endian image (s390x) answers as the x86_64 one', outs[0][:400])
+
+    m32 = os.path.join(tmp, 'm32')
+    shutil.copytree(mini, m32)
+    with open(os.path.join(m32, 'uname-m'), 'w') as f:
+        f.write('i686\n')
+    for d, _, files in os.walk(m32):
+        for name in files:
+            path = os.path.join(d, name)
+            text = open(path).read()
+            text = re.sub(r'(0x)?ffffffff([0-9a-f]{8})', r'\1\2', text)
+            text = re.sub(r'(?m)^00000000([0-9a-f]{8}) ', r'\1 ', text)
+            open(path, 'w').write(text)
+    m32_img = os.path.join(tmp, 'm32.elf')
+    subprocess.run([ksymsd, '--root', m32, '--dump', m32_img], check=True)
+    rc, out, err = run(ksyms, '-f', m32_img, 'kallsyms')
+    want = sorted(l.split(' ', 2)[0] + ' ' + l.split(' ', 2)[2]
+                  for l in open(os.path.join(m32, 'proc/kallsyms')).read().splitlines())
+    got = sorted(l.split(' ', 2)[0] + ' ' + l.split(' ', 2)[2] for l in out.splitlines())
+    rc2, out2, _ = run(ksyms, '-f', m32_img, 'addr', 'c0000104', '0x81000015')
+    check(rc == 0 and got == want and rc2 == 0 and
+          out2 == 'mod_a_fn2+0x4/0xf00 [moda]\nweak_fn+0x5/0x10 [vmlinux]\n',
+          'a 32-bit image (i686): 8-digit kallsyms lines, lookups', out[:400] + out2 + err)
 
 
 def main():
@@ -169,6 +208,8 @@ def main():
             rc, _, err = run(*k, 'kallsyms', stdout=full)
         check(rc == 2 and 'writing the output' in err,
               'a write error (/dev/full) is an error, exit 2', err)
+
+        other_targets(ksyms, ksymsd, os.path.join(fixtures, 'mini'), tmp, img)
 
     for i, (ok, desc, diag) in enumerate(TAP, 1):
         print('%s %d - %s' % ('ok' if ok else 'not ok', i, desc))
