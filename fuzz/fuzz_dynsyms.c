@@ -495,7 +495,7 @@ static void check_one(const GElf_Sym *s, const char *str, size_t strsz, size_t s
 {
 	CHECK(s->st_name < strsz);
 	CHECK(strlen(str + s->st_name) == len && !memcmp(str + s->st_name, name, len));
-	CHECK(s->st_shndx == SHN_ABS || (s->st_shndx >= 4 && s->st_shndx < shnum));
+	CHECK(s->st_shndx == SHN_ABS || (s->st_shndx >= 5 && s->st_shndx < shnum));
 	CHECK(s->st_value == value && s->st_size == size && s->st_info == info &&
 	      s->st_shndx == shndx && s->st_other == 0);
 }
@@ -503,9 +503,9 @@ static void check_one(const GElf_Sym *s, const char *str, size_t strsz, size_t s
 /* The live image read back, against the model. */
 static void check_image(const struct image *img, const struct ks_model *m)
 {
-	size_t shnum, phnum, strsz, nreg = n_regions(m), sec = 4;
+	size_t shnum, phnum, strsz, nreg = n_regions(m), sec = 5;
 	size_t i_loc = 1, i_glob = 1 + m->n_owners + m->n_locals;
-	const char *str;
+	const char *str, *types;
 	GElf_Ehdr eh;
 	GElf_Shdr sh;
 	GElf_Sym s;
@@ -515,7 +515,7 @@ static void check_image(const struct image *img, const struct ks_model *m)
 	CHECK(img->p[EI_CLASS] == ELFCLASS64 && img->p[EI_DATA] == ELFDATA2LSB);
 	CHECK(gelf_getehdr(img->elf, &eh) && eh.e_type == ET_EXEC && eh.e_machine == EM_X86_64 &&
 	      eh.e_version == EV_CURRENT && eh.e_shstrndx == 3);
-	CHECK(elf_getshdrnum(img->elf, &shnum) == 0 && shnum == 4 + nreg);
+	CHECK(elf_getshdrnum(img->elf, &shnum) == 0 && shnum == 5 + nreg);
 	CHECK(elf_getphdrnum(img->elf, &phnum) == 0 && phnum == nreg);
 	CHECK(eh.e_shoff <= img->size && shnum * eh.e_shentsize <= img->size - eh.e_shoff);
 	for (size_t i = 1; i < shnum; i++) {
@@ -524,6 +524,10 @@ static void check_image(const struct image *img, const struct ks_model *m)
 		if (sh.sh_type != SHT_NOBITS)
 			CHECK(sh.sh_offset <= img->size && sh.sh_size <= img->size - sh.sh_offset);
 	}
+	/* Each symbol's letter, at its index of .symtab. */
+	CHECK(gelf_getshdr(elf_getscn(img->elf, 4), &sh) && sh.sh_type == SHT_PROGBITS &&
+	      sh.sh_size == 1 + m->n_owners + m->n_syms);
+	types = (const char *)img->p + sh.sh_offset;
 	d = symtab(img, &sh, &str, &strsz);
 	CHECK(sh.sh_size / sh.sh_entsize == 1 + m->n_owners + m->n_syms);
 	CHECK(sh.sh_info == 1 + m->n_owners + m->n_locals);
@@ -540,6 +544,7 @@ static void check_image(const struct image *img, const struct ks_model *m)
 			size_t i = y->bind == STB_LOCAL ? i_loc++ : i_glob++;
 
 			CHECK(y->region == KS_REGION_ABS || y->region < ow->n_regions);
+			CHECK(types[i] == y->letter);
 			CHECK(gelf_getsym(d, (int)i, &s));
 			check_one(&s, str, strsz, shnum, y->name, y->name_len, y->addr, y->size,
 				  GELF_ST_INFO(y->bind, y->type),

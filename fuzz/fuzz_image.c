@@ -265,6 +265,7 @@ struct ro {
 	size_t n_syms;
 	const char *strtab;
 	size_t strsz;
+	const char *types;	/* .kallsyms.types: a letter per symbol */
 	/* By name (a hash of its own, not symindex's): the symbol NetBSD's
 	 * order returns, the first global, else weak, else local. */
 	uint32_t *best;
@@ -345,7 +346,7 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 {
 	bool is64 = m->target.elf_class == ELFCLASS64;
 	uint64_t limit = is64 ? UINT64_MAX : UINT32_MAX;
-	size_t n_regions = 0, sec = 4, phnum;
+	size_t n_regions = 0, sec = 5, phnum;
 	GElf_Ehdr eh;
 	GElf_Phdr ph, prev = { 0 };
 	Elf_Data *d;
@@ -360,7 +361,7 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 	CHECK(eh.e_shentsize == gelf_fsize(ro->elf, ELF_T_SHDR, 1, EV_CURRENT));
 	for (size_t o = 0; o < m->n_owners; o++)
 		n_regions += m->owners[o].n_regions;
-	CHECK(elf_getshdrnum(ro->elf, &ro->shnum) == 0 && ro->shnum == 4 + n_regions);
+	CHECK(elf_getshdrnum(ro->elf, &ro->shnum) == 0 && ro->shnum == 5 + n_regions);
 	CHECK(elf_getphdrnum(ro->elf, &phnum) == 0 && phnum == n_regions);
 	CHECK(eh.e_shoff <= size && ro->shnum * eh.e_shentsize <= size - eh.e_shoff);
 	if (phnum)
@@ -387,6 +388,10 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 	      !strcmp(elf_strptr(ro->elf, 3, ro->sh[2].sh_name), ".strtab"));
 	CHECK(ro->sh[3].sh_type == SHT_STRTAB &&
 	      !strcmp(elf_strptr(ro->elf, 3, ro->sh[3].sh_name), ".shstrtab"));
+	CHECK(ro->sh[4].sh_type == SHT_PROGBITS && ro->sh[4].sh_link == 1 &&
+	      ro->sh[4].sh_entsize == 1 && ro->sh[4].sh_size == m->n_syms + m->n_owners + 1 &&
+	      !strcmp(elf_strptr(ro->elf, 3, ro->sh[4].sh_name), ".kallsyms.types"));
+	ro->types = (const char *)img + ro->sh[4].sh_offset;
 	ro->strtab = (const char *)img + ro->sh[2].sh_offset;
 	ro->strsz = ro->sh[2].sh_size;
 	CHECK(ro->strsz && ro->strtab[ro->strsz - 1] == '\0' && ro->strtab[0] == '\0');
@@ -438,7 +443,7 @@ static void check_sections(const struct ks_model *m, struct ro *ro, const unsign
 		CHECK(gelf_getphdr(ro->elf, (int)i, &ph));
 		CHECK(ph.p_type == PT_LOAD && ph.p_filesz == 0);
 		CHECK(!i || ph.p_vaddr >= prev.p_vaddr);
-		for (size_t s = 4; s < ro->shnum && !found; s++) {
+		for (size_t s = 5; s < ro->shnum && !found; s++) {
 			const GElf_Shdr *sh = &ro->sh[s];
 
 			found = sh->sh_addr == ph.p_vaddr && sh->sh_size == ph.p_memsz &&
@@ -468,7 +473,7 @@ static void check_sym(const struct ro *ro, size_t i, const char *name, size_t le
 	CHECK(strlen(got) == len && memcmp(got, name, len) == 0);
 	CHECK(s->st_value == value && s->st_size == size && s->st_info == info &&
 	      s->st_shndx == shndx && s->st_other == 0);
-	CHECK(shndx == SHN_ABS || (shndx >= 4 && shndx < ro->shnum));
+	CHECK(shndx == SHN_ABS || (shndx >= 5 && shndx < ro->shnum));
 	if (shndx != SHN_ABS) {
 		const GElf_Shdr *sh = &ro->sh[shndx];
 
@@ -482,13 +487,14 @@ static void check_sym(const struct ro *ro, size_t i, const char *name, size_t le
  * locals; then every owner's globals and weaks. */
 static void check_symbols(const struct ks_model *m, const struct ro *ro)
 {
-	size_t i_loc = 1, i_glob = 1 + m->n_owners + m->n_locals, sec = 4;
+	size_t i_loc = 1, i_glob = 1 + m->n_owners + m->n_locals, sec = 5;
 	static const GElf_Sym zero;
 
-	CHECK(sym_eq(&ro->syms[0], &zero));
+	CHECK(sym_eq(&ro->syms[0], &zero) && ro->types[0] == 0);
 	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions) {
 		const struct ks_owner *ow = &m->owners[o];
 
+		CHECK(ro->types[i_loc] == 0);
 		check_sym(ro, i_loc++, ow->name, strlen(ow->name), 0, 0,
 			  GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
 		for (size_t k = ow->first_sym; k < ow->first_sym + ow->n_syms; k++) {
@@ -497,7 +503,7 @@ static void check_symbols(const struct ks_model *m, const struct ro *ro)
 			uint16_t shndx = s->region == KS_REGION_ABS ? SHN_ABS
 								    : (uint16_t)(sec + s->region);
 
-			CHECK(s->owner == o);
+			CHECK(s->owner == o && ro->types[i] == s->letter);
 			check_sym(ro, i, s->name, s->name_len, s->addr, s->size,
 				  GELF_ST_INFO(s->bind, s->type), shndx);
 		}

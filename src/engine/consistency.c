@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "notes.h"
 #include "shared/log.h"
 
 /* Is m listed alike (same base and size) in list? */
@@ -106,35 +105,6 @@ void ks_keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods)
 }
 
 /*
- * Does addr lie in a section of mod that the image has as notes, not as a
- * region (regions.c)? It is in one of the module's sections all the same
- * (each module's two _note_<n> are in its .note.Linux). A section
- * reaches to the next one's start, or to the core's end, or else (6.4+,
- * outside the core) to its page's end.
- */
-static bool in_noted_section(const struct ks_module *mod, uint64_t addr)
-{
-	uint64_t core_end = mod->base + mod->size;
-
-	for (size_t i = 0; i < mod->n_sections; i++) {
-		const struct ks_module_section *s = &mod->sections[i];
-		uint64_t end = 0;
-
-		if (addr < s->addr || !ks_module_has_notes(mod, s->name))
-			continue;
-		for (size_t k = i + 1; k < mod->n_sections && !end; k++)
-			if (mod->sections[k].addr > s->addr)
-				end = mod->sections[k].addr;
-		if (!end)
-			end = s->addr >= mod->base && s->addr < core_end ? core_end :
-				(s->addr | 4095) + 1;
-		if (addr < end)
-			return true;
-	}
-	return false;
-}
-
-/*
  * A module can be unloaded and loaded again at the same address between
  * the reads, and then proc/modules lists it alike before and after while
  * its kallsyms lines and its sections come from different loads (or its
@@ -167,7 +137,7 @@ bool ks_mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods)
 			const struct ks_sym *sym = &model->syms[i];
 
 			if (sym->region == KS_REGION_ABS && !ks_letter_is_abs(sym->letter) &&
-			    sym->addr >= low && !in_noted_section(mod, sym->addr)) {
+			    sym->addr >= low) {
 				ks_debug("module %s: %.*s in none of its sections: left out",
 					 mod->name, (int)sym->name_len, sym->name);
 				mod->gone = true;

@@ -25,8 +25,7 @@ void ks_keep_lines_of(struct ks_kallsyms *ks, const struct ks_modlist *mods);
 
 /* Mark gone each module of mods (owners 1.. of model) whose kallsyms lines
  * and sections come from different loads: one of its symbols lies in none
- * of its sections, above the per-CPU offsets (a section with a notes file,
- * which is no region, counts). Says whether there was one. */
+ * of its sections, above the per-CPU offsets. Says whether there was one. */
 bool ks_mark_torn_modules(const struct ks_model *model, struct ks_modlist *mods);
 
 /* Release the modules marked gone. */

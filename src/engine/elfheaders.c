@@ -16,33 +16,36 @@ static int cmp_load(const void *a, const void *b, void *arg)
 {
 	const struct image *img = arg;
 	uint32_t sa = *(const uint32_t *)a, sb = *(const uint32_t *)b;
-	uint64_t va = img->sec_region[sa - SEC_REGION0]->addr;
-	uint64_t vb = img->sec_region[sb - SEC_REGION0]->addr;
+	uint64_t va = img->sec_region[sa - img->region0]->addr;
+	uint64_t vb = img->sec_region[sb - img->region0]->addr;
 
 	if (va != vb)
 		return va < vb ? -1 : 1;
 	return sa < sb ? -1 : sa > sb;
 }
 
-/* PT_LOAD order and virtual file offsets, from the end of the file on. */
+/* PT_LOAD order and virtual file offsets, from the end of the file on,
+ * for every region but the notes', whose bytes are in the file. */
 int ks_elfheaders_place(struct image *img, struct ks_error *err)
 {
 	uint64_t off = img->size;
 	size_t n = img->n_regions;
 
 	img->load = malloc((n + 1) * sizeof(*img->load));
-	img->voff = malloc((n + 1) * sizeof(*img->voff));
-	if (!img->load || !img->voff)
+	if (!img->load)
 		return ks_error_set(err, ENOMEM, "elfimage: program headers");
 	for (size_t i = 0; i < n; i++)
-		img->load[i] = SEC_REGION0 + i;
+		img->load[i] = img->region0 + i;
 	/* ELF wants PT_LOADs by ascending p_vaddr; ties by section so the same
 	 * model gives the same image. */
 	qsort_r(img->load, n, sizeof(*img->load), cmp_load, img);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t size = img->sec_region[img->load[i] - SEC_REGION0]->size;
+		const struct ks_region *r = img->sec_region[img->load[i] - img->region0];
+		uint64_t size = r->size;
 
-		img->voff[img->load[i] - SEC_REGION0] = off;
+		if (r->notes)	/* its bytes are in the file (elfimage.c) */
+			continue;
+		img->voff[img->load[i] - img->region0] = off;
 		if (size > (img->is64 ? UINT64_MAX : UINT32_MAX) - off)
 			return ks_error_set(err, EOVERFLOW, "elfimage: regions too big for the ELF class");
 		off += size;
@@ -75,26 +78,35 @@ static void section_header(const struct image *img, size_t sec, GElf_Shdr *sh)
 		sh->sh_offset = img->shstroff;
 		sh->sh_size = img->shstrtab.d_size;
 		return;
+	case SEC_TYPES:
+		sh->sh_type = SHT_PROGBITS;
+		sh->sh_offset = img->typesoff;
+		sh->sh_size = img->n_symtab;
+		sh->sh_entsize = 1;
+		sh->sh_link = SEC_SYMTAB;
+		return;
 	}
-	if (sec >= SEC_REGION0 + img->n_regions) {
+	if (!ks_image_sec_is_region(img, sec)) {
 		/* Not SHF_ALLOC: the kernel's notes are in its .rodata, a
-		 * module's in its core, and no address of them is known. */
+		 * module's outside its regions, and the image gives them no
+		 * address. */
 		sh->sh_type = SHT_NOTE;
-		sh->sh_offset = img->noteoff[sec - SEC_REGION0 - img->n_regions];
-		sh->sh_size = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->size;
+		sh->sh_offset = img->noteoff[ks_image_notes_index(img, sec)];
+		sh->sh_size = img->sec_notes[ks_image_notes_index(img, sec)]->size;
 		sh->sh_addralign = 4;
 		return;
 	}
-	r = img->sec_region[sec - SEC_REGION0];
-	sh->sh_type = SHT_NOBITS;
+	r = img->sec_region[sec - img->region0];
+	sh->sh_type = r->notes ? SHT_NOTE : SHT_NOBITS;
+	sh->sh_addralign = r->notes ? 4 : 1;
 	sh->sh_flags = SHF_ALLOC | (r->flags & KS_REGION_EXEC ? SHF_EXECINSTR : 0) |
 		(r->flags & KS_REGION_WRITE ? SHF_WRITE : 0);
 	sh->sh_addr = r->addr;
-	sh->sh_offset = img->voff[sec - SEC_REGION0];
+	sh->sh_offset = img->voff[sec - img->region0];
 	sh->sh_size = r->size;
 }
 
-/* Ehdr, Phdrs, .shstrtab, Shdrs and the notes by libelf, which also zeroes
+/* Ehdr, Phdrs, .shstrtab, Shdrs, the notes and the letters by libelf, which also zeroes
  * the padding and truncates the file to the image. .symtab and .strtab,
  * already in the file, have no Elf_Data, so libelf leaves their bytes alone.
  *
@@ -123,14 +135,15 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 	    (img->phnum && !gelf_newphdr(e, img->phnum)))
 		goto fail;
 	for (size_t i = 0; i < img->n_regions; i++) {
-		const struct ks_region *r = img->sec_region[img->load[i] - SEC_REGION0];
+		const struct ks_region *r = img->sec_region[img->load[i] - img->region0];
 		GElf_Phdr ph = {
 			.p_type = PT_LOAD,
 			.p_flags = PF_R | (r->flags & KS_REGION_EXEC ? PF_X : 0) |
 				(r->flags & KS_REGION_WRITE ? PF_W : 0),
-			.p_offset = img->voff[img->load[i] - SEC_REGION0],
+			.p_offset = img->voff[img->load[i] - img->region0],
 			.p_vaddr = r->addr,
 			.p_paddr = r->addr,
+			.p_filesz = r->notes ? r->size : 0,
 			.p_memsz = r->size,
 			/* Nothing is mapped from the file; a larger alignment
 			 * would only pad the virtual offsets. */
@@ -165,7 +178,7 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 		section_header(img, sec, &sh);
 		if (!gelf_update_shdr(scn, &sh))
 			goto fail;
-		if (sec != SEC_SHSTRTAB && sh.sh_type != SHT_NOTE)
+		if (sec != SEC_SHSTRTAB && sec != SEC_TYPES && sh.sh_type != SHT_NOTE)
 			continue;
 		if (!(d = elf_newdata(scn)))
 			goto fail;
@@ -173,8 +186,16 @@ int ks_elfheaders_write(struct image *img, int fd, struct ks_error *err)
 			*d = img->shstrtab;
 			continue;
 		}
+		if (sec == SEC_TYPES) {
+			*d = (Elf_Data){ .d_buf = img->types, .d_type = ELF_T_BYTE,
+					 .d_size = img->n_symtab, .d_align = 1,
+					 .d_version = EV_CURRENT };
+			continue;
+		}
 		/* Bytes: they are in the target's order already. */
-		*d = (Elf_Data){ .d_buf = img->sec_notes[sec - SEC_REGION0 - img->n_regions]->data,
+		*d = (Elf_Data){ .d_buf = ks_image_sec_is_region(img, sec) ?
+					img->sec_region[sec - img->region0]->notes->data :
+					img->sec_notes[ks_image_notes_index(img, sec)]->data,
 				 .d_type = ELF_T_BYTE, .d_size = sh.sh_size, .d_align = 4,
 				 .d_version = EV_CURRENT };
 	}

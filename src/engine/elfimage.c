@@ -2,20 +2,29 @@
 /*
  * The model as the ELF image /dev/ksyms serves.
  *
- * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, then one
- * SHT_NOBITS per region, owners and their regions in model order, named
+ * Sections: [0] null, [1] .symtab, [2] .strtab, [3] .shstrtab, [4]
+ * .kallsyms.types (each .symtab entry's kallsyms type letter, 0 for the
+ * null and STT_FILE entries: ELF keeps only some of what a letter says,
+ * and "ksyms kallsyms" gives the kernel's text back exactly), the
+ * kernel's notes as SHT_NOTE ".notes" (first: tools take the first build-id
+ * they find, and the file is the kernel), then one SHT_NOBITS per region, owners and their regions in model order, named
  * ".text" for the kernel and "<owner>:<region>" ("fuse:.text") for everyone
  * else. st_shndx is the symbol's region: the ELF alone tells its module.
- * Then one SHT_NOTE per notes section, the kernel's ".notes" first, then
- * the modules' "<owner>:<file>"; a module section with a notes file is no
- * region (regions.c), so each section name is there once.
+ * A module section with a notes file is SHT_NOTE instead, with its address
+ * and the file's bytes ("fuse:.note.gnu.build-id", regions.c). Last, an
+ * SHT_NOTE without an address for each module's notes file whose section
+ * is no region (6.4+: .note.gnu.build-id lies outside the module's core
+ * and holds no symbol), "<owner>:<file>". Each section name is there once.
  * Symbols: [0] null; per owner an STT_FILE named after it, then its locals;
  * then every owner's globals and weaks, owners in order.
- * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0.
+ * Segments: one PT_LOAD per region, of every owner, by address, p_filesz 0
+ * but for the notes regions', which cover their bytes; a PT_NOTE per
+ * notes section of the kernel's.
  * Per region rather than "kernel text + kernel data": elflint wants every
  * SHF_ALLOC section in a PT_LOAD, modules' too; each segment then has just
  * its region's permissions and never claims the holes between regions.
- * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | .symtab | .strtab. NOBITS
+ * File: Ehdr | Phdr[] | .shstrtab | Shdr[] | notes | .kallsyms.types |
+ * .symtab | .strtab. NOBITS
  * sections and their PT_LOADs get "virtual" offsets past the end of the
  * file, region after region, as in a separate debug file: eu-elflint matches
  * sections to segments by offset, and by default they would share one.
@@ -60,6 +69,22 @@ struct out {
 	char *buf;
 };
 
+/* Is notes k of ow the bytes of one of its regions? */
+static bool notes_in_region(const struct ks_owner *ow, size_t k)
+{
+	for (size_t r = 0; r < ow->n_regions; r++)
+		if (ow->regions[r].notes == &ow->notes[k])
+			return true;
+	return false;
+}
+
+/* A region's notes must be one of its owner's, and exactly its size. */
+static bool region_notes_ok(const struct ks_owner *ow, const struct ks_region *rg)
+{
+	return !rg->notes || (ow->notes && rg->notes >= ow->notes &&
+			      rg->notes < ow->notes + ow->n_notes && rg->notes->size == rg->size);
+}
+
 /* Everything the writer relies on, so a bad model is -EINVAL, not a bad image. */
 static int check_model(struct image *img, struct ks_error *err)
 {
@@ -83,6 +108,10 @@ static int check_model(struct image *img, struct ks_error *err)
 					    ow->name, ow->first_sym, ow->n_syms);
 		next += ow->n_syms;
 		img->n_regions += ow->n_regions;
+		for (size_t r = 0; r < ow->n_regions; r++)
+			if (!region_notes_ok(ow, &ow->regions[r]))
+				return ks_error_set(err, EINVAL, "elfimage: owner %s: region %zu: "
+						    "notes not its own", ow->name, r);
 		for (size_t k = 0; k < ow->n_notes; k++) {
 			const struct ks_notes *nt = &ow->notes[k];
 			const char *why;
@@ -93,7 +122,7 @@ static int check_model(struct image *img, struct ks_error *err)
 								   m->target.elf_data, &why) < 0))
 				return ks_error_set(err, EINVAL, "elfimage: owner %s: notes %zu: %s",
 						    ow->name, k, nt->name ? why : "no name");
-			if (!nt->size)
+			if (!nt->size || notes_in_region(ow, k))
 				continue;
 			img->n_notes++;
 			img->n_ptnote += ow->kind == KS_OWNER_KERNEL;
@@ -104,13 +133,17 @@ static int check_model(struct image *img, struct ks_error *err)
 				    next, m->n_syms, m->n_locals);
 	/* Section indices must fit st_shndx (no SHT_SYMTAB_SHNDX), which also
 	 * keeps e_phnum below PN_XNUM. Hundreds of regions are normal. */
-	if (img->n_regions + img->n_notes >= SHN_LORESERVE - SEC_REGION0 ||
+	if (img->n_regions + img->n_notes >= SHN_LORESERVE - SEC_FIXED ||
 	    m->n_syms >= UINT32_MAX / 2)
 		return ks_error_set(err, E2BIG, "elfimage: %zu regions, %zu notes, %zu symbols: too many",
 				    img->n_regions, img->n_notes, m->n_syms);
-	img->shnum = SEC_REGION0 + img->n_regions + img->n_notes;
+	img->shnum = SEC_FIXED + img->n_regions + img->n_notes;
+	img->region0 = SEC_FIXED + img->n_ptnote;
 	img->phnum = img->n_regions + img->n_ptnote;
 	img->n_symtab = 1 + m->n_owners + m->n_syms;
+	img->types = calloc(img->n_symtab, 1);
+	if (!img->types)
+		return ks_error_set(err, ENOMEM, "elfimage: type letters");
 	img->n_loc = 1 + m->n_owners + m->n_locals;
 	img->symsize = img->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	return 0;
@@ -122,25 +155,58 @@ static bool region_past_4g(const struct ks_region *rg)
 	return rg->addr > UINT32_MAX || rg->size > ((uint64_t)UINT32_MAX + 1) - rg->addr;
 }
 
+/*
+ * The names of the notes sections that are no region, the kernel's
+ * (".notes") or the modules' ("fuse:.note.gnu.build-id"), from section
+ * *sec on; the names go to *p.
+ */
+static int add_notes_names(struct image *img, Dwelf_Strtab *st, Dwelf_Strent **ents,
+			   size_t *sec, char **p, bool kernel)
+{
+	const struct ks_model *m = img->m;
+
+	for (size_t o = 0; o < m->n_owners; o++) {
+		const struct ks_owner *ow = &m->owners[o];
+
+		if ((ow->kind == KS_OWNER_KERNEL) != kernel)
+			continue;
+		for (size_t k = 0; k < ow->n_notes; k++) {
+			const char *name = *p;
+
+			if (!ow->notes[k].size || notes_in_region(ow, k))
+				continue;
+			img->sec_notes[ks_image_notes_index(img, *sec)] = &ow->notes[k];
+			if (!kernel)
+				*p = stpcpy(stpcpy(*p, ow->name), ":");
+			*p = stpcpy(*p, ow->notes[k].name) + 1;
+			if (!(ents[(*sec)++] = dwelf_strtab_add_len(st, name, *p - name)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* .shstrtab (a dwelf_strtab too, it is small) and the section of each region. */
 static int build_shstrtab(struct image *img, struct ks_error *err)
 {
-	static const char *const fixed[SEC_REGION0] = { "", ".symtab", ".strtab", ".shstrtab" };
+	static const char *const fixed[SEC_FIXED] = { "", ".symtab", ".strtab", ".shstrtab",
+						       ".kallsyms.types" };
 	const struct ks_model *m = img->m;
 	Dwelf_Strent **ents;
 	Dwelf_Strtab *st;
-	size_t len = 1, sec = SEC_REGION0;
+	size_t len = 1, sec = SEC_FIXED;
 	char *p;
 	int ret;
 
 	img->sec_region = malloc((img->n_regions + 1) * sizeof(*img->sec_region));
 	img->sec_notes = malloc((img->n_notes + 1) * sizeof(*img->sec_notes));
+	img->voff = malloc((img->n_regions + 1) * sizeof(*img->voff));
 	img->noteoff = malloc((img->n_notes + 1) * sizeof(*img->noteoff));
 	img->secname_off = malloc(img->shnum * sizeof(*img->secname_off));
 	ents = malloc(img->shnum * sizeof(*ents));
 	st = dwelf_strtab_init(true);
-	if (!img->sec_region || !img->sec_notes || !img->noteoff || !img->secname_off || !ents ||
-	    !st)
+	if (!img->sec_region || !img->sec_notes || !img->voff || !img->noteoff ||
+	    !img->secname_off || !ents || !st)
 		goto nomem;
 	for (size_t o = 0; o < m->n_owners; o++) {
 		for (size_t k = 0; k < m->owners[o].n_notes; k++)
@@ -165,16 +231,19 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 	img->secnames = p = malloc(len);
 	if (!p)
 		goto nomem;
-	for (size_t i = 0; i < SEC_REGION0; i++)
+	for (size_t i = 0; i < SEC_FIXED; i++)
 		if (!(ents[i] = dwelf_strtab_add(st, fixed[i])))
 			goto nomem;
+	/* The kernel's notes, then the regions, then the other notes. */
+	if (add_notes_names(img, st, ents, &sec, &p, true) < 0)
+		goto nomem;
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
 		for (size_t r = 0; r < ow->n_regions; r++, sec++) {
 			const char *name = p;
 
-			img->sec_region[sec - SEC_REGION0] = &ow->regions[r];
+			img->sec_region[sec - img->region0] = &ow->regions[r];
 			if (ow->kind != KS_OWNER_KERNEL)
 				p = stpcpy(stpcpy(p, ow->name), ":");
 			p = stpcpy(p, ow->regions[r].name) + 1;
@@ -182,27 +251,8 @@ static int build_shstrtab(struct image *img, struct ks_error *err)
 				goto nomem;
 		}
 	}
-	/* The kernel's notes first (those get the PT_NOTEs), then each
-	 * module's: ".notes", "fuse:.note.gnu.build-id". */
-	for (int kernel = 1; kernel >= 0; kernel--)
-		for (size_t o = 0; o < m->n_owners; o++) {
-			const struct ks_owner *ow = &m->owners[o];
-
-			if ((ow->kind == KS_OWNER_KERNEL) != kernel)
-				continue;
-			for (size_t k = 0; k < ow->n_notes; k++) {
-				const char *name = p;
-
-				if (!ow->notes[k].size)
-					continue;
-				img->sec_notes[sec - SEC_REGION0 - img->n_regions] = &ow->notes[k];
-				if (!kernel)
-					p = stpcpy(stpcpy(p, ow->name), ":");
-				p = stpcpy(p, ow->notes[k].name) + 1;
-				if (!(ents[sec++] = dwelf_strtab_add_len(st, name, p - name)))
-					goto nomem;
-			}
-		}
+	if (add_notes_names(img, st, ents, &sec, &p, false) < 0)
+		goto nomem;
 	if (!dwelf_strtab_finalize(st, &img->shstrtab))
 		goto nomem;
 	for (size_t i = 0; i < img->shnum; i++)
@@ -300,11 +350,12 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 		       struct ks_error *err)
 {
 	const struct ks_model *m = img->m;
-	size_t i_loc = 1, sec = SEC_REGION0;	/* i_loc: locals so far, with STT_FILEs */
+	size_t i_loc = 1, sec = img->region0;	/* the next local's index */
+	size_t i_glob = img->n_loc;	/* the next global's index */
 	uint64_t wide = 0;	/* OR of all values and sizes: do they fit 32 bits? */
 
 	put_sym(out_take(loc, img, img->symsize), img->is64, 0, 0, 0, 0, SHN_UNDEF);
-	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions, i_loc++) {
+	for (size_t o = 0; o < m->n_owners; sec += m->owners[o++].n_regions) {
 		const struct ks_owner *ow = &m->owners[o];
 		const struct ks_sym *s = m->syms + ow->first_sym, *end = s + ow->n_syms;
 
@@ -315,6 +366,7 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 					    ow->name);
 		put_sym(out_take(loc, img, img->symsize), img->is64, img->name_off[m->n_syms + o],
 			0, 0, GELF_ST_INFO(STB_LOCAL, STT_FILE), SHN_ABS);
+		i_loc++;
 		for (; s < end; s++) {
 			bool local = s->bind == STB_LOCAL;
 			uint16_t shndx = SHN_ABS;
@@ -333,7 +385,10 @@ static int fill_symtab(struct image *img, struct out *loc, struct out *glob,
 			if (img->name_off[s - m->syms] >= img->strtab_size)
 				return ks_error_set(err, EINVAL, "elfimage: %s: symbol %.*s: name offset past .strtab",
 						    ow->name, (int)s->name_len, s->name ?: "");
-			i_loc += local;
+			if (local ? i_loc >= img->n_loc : i_glob >= img->n_symtab)
+				return ks_error_set(err, EINVAL, "elfimage: model says %zu locals, symbols disagree",
+						    m->n_locals);
+			img->types[local ? i_loc++ : i_glob++] = s->letter;
 			wide |= s->addr | s->size;
 			put_sym(out_take(local ? loc : glob, img, img->symsize), img->is64,
 				img->name_off[s - m->syms], s->addr, s->size,
@@ -386,12 +441,18 @@ static void lay_out(struct image *img)
 		img->phnum * img->phsize;
 	img->shoff = (img->shstroff + img->shstrtab.d_size + word - 1) & ~(word - 1);
 	off = img->shoff + img->shnum * (img->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
-	/* Notes (sizes multiples of 4) between the headers and .symtab: with
-	 * none, the layout is what it was before there were notes. */
+	/* Notes (sizes multiples of 4) between the headers and the letters. */
 	for (size_t k = 0; k < img->n_notes; k++) {
 		img->noteoff[k] = off;
 		off += img->sec_notes[k]->size;
 	}
+	for (size_t i = 0; i < img->n_regions; i++)
+		if (img->sec_region[i]->notes) {
+			img->voff[i] = off;
+			off += img->sec_region[i]->size;
+		}
+	img->typesoff = off;
+	off += img->n_symtab;
 	img->symoff = (off + word - 1) & ~(uint64_t)(word - 1);
 	img->stroff = img->symoff + img->n_symtab * img->symsize;
 }
@@ -425,6 +486,7 @@ static void image_release(struct image *img, int fd, int ret)
 {
 	if (ret < 0 && img->stroff)
 		(void)!ftruncate(fd, 0);	/* no half image */
+	free(img->types);
 	free(img->sec_region);
 	free(img->sec_notes);
 	free(img->noteoff);

@@ -388,7 +388,7 @@ static int cpulist_read(const char *path, char **text, struct ks_error *err)
 
 	if (fd < 0)
 		return ks_error_set(err, errno, "%s: %s", path, strerror(errno));
-	r = ks_read_all(fd, 1 << 16, text, &len, err);
+	r = ks_read_all(fd, 1 << 16, 4096, text, &len, err);
 	close(fd);
 	return r < 0 ? ks_error_prefix(err, "%s", path) : 0;
 }

@@ -17,7 +17,8 @@
  * order, then the dynamic pseudo-modules ([bpf], [__builtin__ftrace], ...) in
  * the order kallsyms first shows them. Each owner has address regions (the
  * kernel's .text/.rodata/..., a module's sections inside its core); each
- * region becomes one SHT_NOBITS section of the image.
+ * region becomes one SHT_NOBITS section of the image, or an SHT_NOTE with
+ * the bytes of a module's notes section.
  */
 
 #define KS_REGION_ABS UINT32_MAX	/* st_shndx = SHN_ABS */
@@ -38,6 +39,9 @@ struct ks_region {
 	uint64_t addr;
 	uint64_t size;
 	uint32_t flags;		/* enum ks_region_flags */
+	/* A module section whose notes file the image has: its bytes, one of
+	 * the owner's notes, exactly size long; the section is SHT_NOTE. */
+	const struct ks_notes *notes;
 };
 
 struct ks_owner {

@@ -165,7 +165,7 @@ int ks_modlist_read_set(struct ks_modlist *list, const struct ks_root *root,
 		return 0;
 	if (fd < 0)
 		return fd;
-	r = ks_read_all(fd, KS_MODULES_TEXT_MAX, &text, &len, err);
+	r = ks_read_all(fd, KS_MODULES_TEXT_MAX, 64u << 10, &text, &len, err);
 	close(fd);
 	if (r == 0)
 		r = ks_modlist_parse(list, text, len, err);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/fdio.h"
 #include "shared/log.h"
 
 static uint32_t word(const unsigned char *p, unsigned char elf_data)
@@ -92,12 +93,12 @@ void ks_notes_free(struct ks_notes *n)
 	free(n);
 }
 
-bool ks_module_has_notes(const struct ks_module *m, const char *name)
+const struct ks_notes *ks_module_notes(const struct ks_module *m, const char *name)
 {
 	for (size_t k = 0; k < m->n_notes; k++)
 		if (m->notes[k].size && m->notes[k].name && !strcmp(m->notes[k].name, name))
-			return true;
-	return false;
+			return &m->notes[k];
+	return NULL;
 }
 
 bool ks_notes_equal(const struct ks_notes *a, const struct ks_notes *b)
@@ -111,54 +112,6 @@ bool ks_notes_equal(const struct ks_notes *a, const struct ks_notes *b)
 }
 
 /*
- * All of fd, at most KS_NOTES_SIZE_MAX bytes: 0, -EFBIG past the limit or
- * -errno of the read (err not set: the caller names the file). Notes are
- * small: start small.
- */
-static int read_notes(int fd, unsigned char **data, size_t *size)
-{
-	size_t cap = 1024, n = 0;
-	unsigned char *buf = malloc(cap), *grown;
-	ssize_t r;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap > KS_NOTES_SIZE_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			grown = realloc(buf, cap * 2);
-			if (!grown) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			free(buf);
-			return (int)r;
-		}
-		n += (size_t)r;
-	}
-	if (n > KS_NOTES_SIZE_MAX) {
-		free(buf);
-		return -EFBIG;
-	}
-	*data = buf;
-	*size = n;
-	return 0;
-}
-
-/*
  * Read the notes file name in dirfd (path: how messages name it) into *n.
  * Returns 0 (n->size 0 if it had no notes or malformed ones), -ENOENT or
  * -ENODEV if the file vanished (err not set), or another error with err set.
@@ -166,6 +119,8 @@ static int read_notes(int fd, unsigned char **data, size_t *size)
 static int read_file(int dirfd, const char *name, const char *path, unsigned char elf_data,
 		     struct ks_notes *n, struct ks_error *err)
 {
+	struct ks_error rerr = { 0 };
+	char *bytes = NULL;
 	const char *why;
 	int fd, r;
 
@@ -176,8 +131,10 @@ static int read_file(int dirfd, const char *name, const char *path, unsigned cha
 	if (fd < 0)
 		return ks_error_set(err, -fd, "%s: %s", path,
 				    fd == -EINVAL ? "not a regular file" : strerror(-fd));
-	r = read_notes(fd, &n->data, &n->size);
+	/* Notes are small: start small. */
+	r = ks_read_all(fd, KS_NOTES_SIZE_MAX, 256, &bytes, &n->size, &rerr);
 	close(fd);
+	n->data = (unsigned char *)bytes;
 	if (r == -ENOENT || r == -ENODEV)
 		return r;
 	if (r == -EFBIG)

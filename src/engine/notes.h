@@ -59,9 +59,9 @@ int ks_notes_read_module(struct ks_module *m, const struct ks_root *root, unsign
 int ks_notes_read_modules(struct ks_modlist *list, const struct ks_root *root,
 			  unsigned char elf_data, struct ks_error *err);
 
-/* Does m have a notes file named name (".note.gnu.build-id")? Its section
- * of that name is then a notes section of the image, not a region. */
-bool ks_module_has_notes(const struct ks_module *m, const char *name);
+/* m's notes file named name (".note.gnu.build-id"), if it has one that is
+ * not empty; NULL otherwise. */
+const struct ks_notes *ks_module_notes(const struct ks_module *m, const char *name);
 
 /* Same name and bytes; NULL is as no notes. */
 bool ks_notes_equal(const struct ks_notes *a, const struct ks_notes *b);

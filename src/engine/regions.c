@@ -2,8 +2,8 @@
 /*
  * The address regions of the model's owners, each of which becomes an
  * SHT_NOBITS section of the image: the kernel's from its linker markers,
- * a module's from its sections (but those whose notes files the image
- * has: those are SHT_NOTE sections), a pseudo-module's from its symbols.
+ * a module's from its sections (an SHT_NOTE with the bytes of its notes
+ * file, if it has one), a pseudo-module's from its symbols.
  */
 #include "regions.h"
 
@@ -200,26 +200,25 @@ static void extend_core_end(struct ks_region *regions, size_t n_core, const stru
 }
 
 /*
- * Leave out the regions of the sections whose notes files the image has:
- * "fuse:.note.gnu.build-id" is then one section, the SHT_NOTE with the
- * bytes, not that and an empty SHT_NOBITS of the same name. Done last, so
- * every other region is as it would be without the notes: none grows over
- * the notes' addresses (they are not its bytes, and a symbol there would
- * take the flags of, say, .exit.text). A symbol there lies between
- * regions and gets SHN_ABS, as a kernel symbol outside every region does:
- * none in .note.gnu.build-id, but each module's two _note_<n> symbols in
- * its .note.Linux (_note_9 and _note_10 on 6.1), locals that its STT_FILE
- * still attributes. ks_mark_torn_modules() tells them from a torn
- * module's. A .note.* section without a notes file stays a region.
+ * The regions of the sections whose notes files the image has hold those
+ * bytes: "fuse:.note.gnu.build-id" is one SHT_NOTE section with its
+ * address, not that and an empty SHT_NOBITS of the same name, and the
+ * symbols in it (each module's _note_<n> in its .note.Linux) stay in a
+ * section of their module. Such a region is as long as its notes: the
+ * rest, up to the next section, is alignment padding. Notes longer than
+ * the room their section has cannot be its bytes (a torn read): they stay
+ * a notes section without an address (elfimage.c), the region as it was.
  */
-static size_t drop_noted(struct ks_region *r, size_t n, const struct ks_module *mod)
+static void attach_notes(struct ks_region *r, size_t n, const struct ks_module *mod)
 {
-	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_notes *nt = ks_module_notes(mod, r[i].name);
 
-	for (size_t i = 0; i < n; i++)
-		if (!ks_module_has_notes(mod, r[i].name))
-			r[out++] = r[i];
-	return out;
+		if (nt && nt->size <= r[i].size) {
+			r[i].notes = nt;
+			r[i].size = nt->size;
+		}
+	}
 }
 
 /*
@@ -297,8 +296,8 @@ int ks_regions_module(struct ks_owner *o, const struct ks_module *mod,
 	free(last);
 	if (n > n_core)
 		qsort(o->regions, n, sizeof(*o->regions), cmp_module_region);
-	n = sort_regions(o->regions, n);
-	o->n_regions = drop_noted(o->regions, n, mod);
+	o->n_regions = sort_regions(o->regions, n);
+	attach_notes(o->regions, o->n_regions, mod);
 	return 0;
 }
 

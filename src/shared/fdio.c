@@ -26,11 +26,14 @@ int ks_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int ks_read_all(int fd, size_t max, char **text, size_t *len, struct ks_error *err)
+int ks_read_all(int fd, size_t max, size_t cap, char **text, size_t *len, struct ks_error *err)
 {
-	size_t cap = 64u << 10, n = 0;
-	char *buf = malloc(cap + 1), *grown;
+	size_t n = 0;
+	char *buf, *grown;
 	ssize_t r;
+
+	cap = cap ? cap : 1;
+	buf = malloc(cap + 1);
 
 	if (!buf)
 		return ks_error_set(err, ENOMEM, "out of memory");

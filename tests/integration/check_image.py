@@ -75,7 +75,7 @@ def sections(image):
     rc, out = run('llvm-readelf', '-SW', image)
     assert rc == 0, out
     owners = {}
-    for m in re.finditer(r'^\s*\[\s*(\d+)\]\s+(\S+)\s+NOBITS', out, re.M):
+    for m in re.finditer(r'^\s*\[\s*(\d+)\]\s+(\S+)\s+(?:NOBITS|NOTE)', out, re.M):
         name = m.group(2)
         owners[int(m.group(1))] = name.split(':', 1)[0] if ':' in name else 'vmlinux'
     return owners

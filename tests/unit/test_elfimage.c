@@ -60,10 +60,16 @@ static void add_region(struct tmodel *t, const char *name, uint64_t addr, uint64
 static void add_sym(struct tmodel *t, const char *name, uint64_t addr, uint64_t size,
 		    uint32_t region, uint8_t bind, uint8_t type)
 {
-	t->syms[t->m.n_syms++] = (struct ks_sym){
+	/* Letters the writer only copies: a different one from symbol to
+	 * symbol shows each in its own entry's place. */
+	static const char letters[] = "TtDdBbRrWwVvAaGgSs";
+
+	t->syms[t->m.n_syms] = (struct ks_sym){
 		.name = name, .addr = addr, .size = size, .owner = t->m.n_owners - 1,
 		.region = region, .name_len = strlen(name), .bind = bind, .type = type,
+		.letter = letters[t->m.n_syms % (sizeof(letters) - 1)],
 	};
+	t->m.n_syms++;
 	t->owners[t->m.n_owners - 1].n_syms++;
 	t->m.n_locals += bind == STB_LOCAL;
 }
@@ -226,21 +232,25 @@ static void check_sym(Elf *e, Elf_Data *d, size_t i, const char *name, size_t le
 		EQ(s.st_shndx, SHN_ABS);
 }
 
-static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_notes);
+static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_kernel,
+			      size_t n_other);
 
 /* Read the image back and check all of it against the model. */
 static void check_image(const struct tmodel *t, int fd, size_t size)
 {
-	check_image_notes(t, fd, size, 0);
+	check_image_notes(t, fd, size, 0, 0);
 }
 
-/* The same, with n_notes notes sections after the regions' (and a PT_NOTE
- * for the kernel's, checked by the caller). */
-static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_notes)
+/* The same, with n_kernel notes sections before the regions' and n_other
+ * after them (each checked by the caller, as the PT_NOTEs are); a region's
+ * notes are checked here. */
+static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_t n_kernel,
+			      size_t n_other)
 {
 	const struct ks_model *m = &t->m;
 	size_t n_loc = 1 + m->n_owners + m->n_locals, i_loc = 1, i_glob = n_loc;
-	size_t n_regions = 0, phnum, shnum, sec = 4;
+	size_t n_regions = 0, phnum, shnum, sec = 5 + n_kernel;
+	const char *types;
 	uint64_t end;
 	GElf_Shdr sh;
 	GElf_Ehdr eh;
@@ -276,14 +286,14 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 	EQ(end, size);
 
 	/* One NOBITS section per region, in model order, each in a PT_LOAD of
-	 * its own: same address, size and (virtual, past EOF) offset. */
+	 * its own: same address, size and (virtual, past EOF) offset; a
+	 * region with notes is an SHT_NOTE, its bytes in the file. */
 	EQ(elf_getshdrnum(e, &shnum), 0);
 	EQ(elf_getphdrnum(e, &phnum), 0);
 	for (size_t o = 0; o < m->n_owners; o++)
 		n_regions += m->owners[o].n_regions;
-	EQ(shnum, 4 + n_regions + n_notes);
-	if (!n_notes)
-		EQ(phnum, n_regions);
+	EQ(shnum, 5 + n_kernel + n_regions + n_other);
+	EQ(phnum, n_regions + n_kernel);
 	phnum = n_regions;	/* the PT_LOADs come first */
 	for (size_t o = 0; o < m->n_owners; o++) {
 		for (size_t r = 0; r < m->owners[o].n_regions; r++, sec++) {
@@ -292,12 +302,21 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 			size_t p;
 
 			assert_string_equal(scn_name(e, sec, &sh), region_name(&m->owners[o], r));
-			EQ(sh.sh_type, SHT_NOBITS);
+			EQ(sh.sh_type, rg->notes ? SHT_NOTE : SHT_NOBITS);
 			EQ(sh.sh_flags, SHF_ALLOC | (rg->flags & X ? SHF_EXECINSTR : 0) |
 			   (rg->flags & KS_REGION_WRITE ? SHF_WRITE : 0));
 			EQ(sh.sh_addr, rg->addr);
 			EQ(sh.sh_size, rg->size);
-			assert_true(sh.sh_offset >= size);
+			if (rg->notes) {
+				unsigned char buf[64];
+
+				assert_true(sh.sh_offset + sh.sh_size <= size && sh.sh_size <= 64);
+				EQ(sh.sh_addralign, 4);
+				EQ(pread(fd, buf, sh.sh_size, sh.sh_offset), (ssize_t)sh.sh_size);
+				assert_memory_equal(buf, rg->notes->data, sh.sh_size);
+			} else {
+				assert_true(sh.sh_offset >= size);
+			}
 			for (p = 0; p < phnum; p++)
 				if (gelf_getphdr(e, p, &ph) && ph.p_offset == sh.sh_offset &&
 				    ph.p_vaddr == rg->addr)
@@ -305,35 +324,61 @@ static void check_image_notes(const struct tmodel *t, int fd, size_t size, size_
 			assert_true(p < phnum);
 			EQ(ph.p_type, PT_LOAD);
 			EQ(ph.p_paddr, rg->addr);
-			EQ(ph.p_filesz, 0);
+			EQ(ph.p_filesz, rg->notes ? rg->size : 0);
 			EQ(ph.p_memsz, rg->size);
 			EQ(ph.p_flags, PF_R | (rg->flags & X ? PF_X : 0) |
 			   (rg->flags & KS_REGION_WRITE ? PF_W : 0));
 		}
 	}
 	/* PT_LOADs by address; virtual offsets do not overlap. */
-	for (size_t p = 1; p < phnum; p++) {
+	for (size_t p = 1, last = SIZE_MAX; p <= phnum; p++) {
 		GElf_Phdr a, b;
 
-		assert_non_null(gelf_getphdr(e, p - 1, &a));
-		assert_non_null(gelf_getphdr(e, p, &b));
-		assert_true(a.p_vaddr <= b.p_vaddr);
-		assert_true(a.p_offset + a.p_memsz <= b.p_offset);
+		assert_non_null(gelf_getphdr(e, p - 1, &b));
+		if (p < phnum) {
+			assert_non_null(gelf_getphdr(e, p, &a));
+			assert_true(b.p_vaddr <= a.p_vaddr);
+		}
+		if (b.p_filesz)
+			continue;
+		if (last != SIZE_MAX) {
+			assert_non_null(gelf_getphdr(e, last, &a));
+			assert_true(a.p_offset + a.p_memsz <= b.p_offset);
+		}
+		last = p - 1;
 	}
 
-	/* Symbols: null, then per owner STT_FILE + locals, then globals. */
+	/* The letters: a byte per .symtab entry, in the file. */
+	assert_string_equal(scn_name(e, 4, &sh), ".kallsyms.types");
+	EQ(sh.sh_type, SHT_PROGBITS);
+	EQ(sh.sh_flags, 0);
+	EQ(sh.sh_size, 1 + m->n_owners + m->n_syms);
+	EQ(sh.sh_entsize, 1);
+	EQ(sh.sh_link, 1);
+	assert_true(sh.sh_offset + sh.sh_size <= size);
+	d = elf_getdata(elf_getscn(e, 4), NULL);
+	assert_non_null(d);
+	types = d->d_buf;
+
+	/* Symbols: null, then per owner STT_FILE + locals, then globals;
+	 * the letter of each at its index, 0 for the others. */
 	d = elf_getdata(elf_getscn(e, 1), NULL);
 	assert_non_null(d);
 	check_sym(e, d, 0, "", 0, 0, 0, L, STT_NOTYPE, "");
+	EQ(types[0], 0);
 	for (size_t o = 0; o < m->n_owners; o++) {
 		const struct ks_owner *ow = &m->owners[o];
 
+		EQ(types[i_loc], 0);
 		check_sym(e, d, i_loc++, ow->name, strlen(ow->name), 0, 0, L, STT_FILE, NULL);
 		for (const struct ks_sym *s = m->syms + ow->first_sym;
-		     s < m->syms + ow->first_sym + ow->n_syms; s++)
-			check_sym(e, d, s->bind == L ? i_loc++ : i_glob++, s->name, s->name_len,
-				  s->addr, s->size, s->bind, s->type,
+		     s < m->syms + ow->first_sym + ow->n_syms; s++) {
+			size_t i = s->bind == L ? i_loc++ : i_glob++;
+
+			check_sym(e, d, i, s->name, s->name_len, s->addr, s->size, s->bind, s->type,
 				  s->region == ABS ? NULL : region_name(ow, s->region));
+			EQ(types[i], s->letter);
+		}
 	}
 	EQ(i_loc, n_loc);
 	EQ(i_glob, 1 + m->n_owners + m->n_syms);
@@ -642,7 +687,7 @@ static void check_sym_line(const char *cmd, const char *out)
 	assert_string_equal(f[2], "192");
 	assert_string_equal(f[3], "FUNC");
 	assert_string_equal(f[4], "LOCAL");
-	assert_string_equal(f[6], "9");	/* null, 3 tables, 5 kernel regions */
+	assert_string_equal(f[6], "10");	/* null, 4 tables, 5 kernel regions */
 }
 
 /*
@@ -713,8 +758,10 @@ static void test_tools(void **state)
 }
 
 /*
- * Notes: the kernel's as ".notes" with one PT_NOTE (after the PT_LOADs),
- * a module's as "<module>:<name>", bytes as given (the target's order), in
+ * Notes: the kernel's as ".notes", the first section after the fixed ones,
+ * with one PT_NOTE (after the PT_LOADs); a module's that is no region as
+ * "<module>:<name>" after the regions; a region's as its SHT_NOTE section
+ * (checked by check_image_notes); bytes as given (the target's order), in
  * both classes and byte orders; the rest of the image as it was.
  */
 static void test_notes(void **state)
@@ -733,8 +780,10 @@ static void test_notes(void **state)
 	(void)state;
 	for (int k = 0; k < 2; k++) {
 		struct ks_notes kn = { .name = ".notes", .data = k ? be : le, .size = 20 };
-		struct ks_notes mn[2] = { { .name = ".note.Linux", .data = mod, .size = 20 },
-					  { .name = ".note.empty" } };
+		struct ks_notes mn[3] = { { .name = ".note.Linux", .data = mod, .size = 20 },
+					  { .name = ".note.empty" },
+					  { .name = ".note.region", .data = mod, .size = 20 } };
+		struct ks_region *rg;
 		size_t size, plain, shnum, phnum, n_regions = 0;
 		int fd = write_image(k ? model_ppc(&T) : model_x86(&T), &plain);
 		unsigned char buf[20];
@@ -748,18 +797,23 @@ static void test_notes(void **state)
 		T.owners[0].notes = &kn;
 		T.owners[0].n_notes = 1;
 		if (k)
-			mn[0].data = mod_be;
+			mn[0].data = mn[2].data = mod_be;
 		T.owners[1].notes = mn;
-		T.owners[1].n_notes = 2;	/* the empty one is no section */
+		T.owners[1].n_notes = 3;	/* the empty one is no section */
+		/* Its second region holds its third notes (regions.c matches
+		 * the names; the writer takes the region's). */
+		rg = &T.owners[1].regions[1];
+		rg->notes = &mn[2];
+		rg->size = 20;
 		fd = write_image(&T, &size);
-		check_image_notes(&T, fd, size, 2);
+		check_image_notes(&T, fd, size, 1, 1);
 		assert_true(size > plain);
 		assert_non_null(e = elf_begin(fd, ELF_C_READ, NULL));
 		EQ(elf_getshdrnum(e, &shnum), 0);
 		EQ(elf_getphdrnum(e, &phnum), 0);
-		EQ(shnum, 4 + n_regions + 2);
+		EQ(shnum, 5 + n_regions + 2);
 		EQ(phnum, n_regions + 1);
-		assert_string_equal(scn_name(e, 4 + n_regions, &sh), ".notes");
+		assert_string_equal(scn_name(e, 5, &sh), ".notes");
 		EQ(sh.sh_type, SHT_NOTE);
 		EQ(sh.sh_flags, 0);
 		EQ(sh.sh_size, 20);
@@ -771,14 +825,24 @@ static void test_notes(void **state)
 		EQ(ph.p_offset, sh.sh_offset);
 		EQ(ph.p_filesz, 20);
 		EQ(ph.p_memsz, 0);
-		assert_string_equal(scn_name(e, 5 + n_regions, &sh),
+		assert_string_equal(scn_name(e, 6 + n_regions, &sh),
 				    k ? "ext4:.note.Linux" : "fuse:.note.Linux");
+		EQ(sh.sh_flags, 0);
+		EQ(sh.sh_addr, 0);
 		EQ(sh.sh_type, SHT_NOTE);
 		EQ(pread(fd, buf, 20, sh.sh_offset), 20);
 		assert_memory_equal(buf, mn[0].data, 20);
 		EQ(elf_end(e), 0);
 		close(fd);
 
+		/* A region's notes that are not its owner's, or not its size,
+		 * would be bytes the image does not account for. */
+		rg->notes = &kn;
+		expect_error(-1, EINVAL);
+		rg->notes = &mn[2];
+		rg->size = 24;
+		expect_error(-1, EINVAL);
+		rg->size = 20;
 		/* Malformed notes are the caller's to leave out: -EINVAL here. */
 		kn.size = 16;
 		expect_error(-1, EINVAL);

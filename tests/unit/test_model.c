@@ -354,13 +354,15 @@ static bool has_region(const struct ks_owner *o, const char *name)
 }
 
 /*
- * A module section with a notes file (notes/.note.gnu.build-id) is a notes
- * section of the image, not a region: the other regions stay as they were
- * (none grows over the notes), and a symbol at the notes' addresses (there
- * normally is none) lies between regions: ABS, sized up to the next one.
- * A .note section without a notes file (.note.Linux here) stays a region.
+ * A module section with a notes file (notes/.note.gnu.build-id) is a
+ * region that holds the file's bytes, exactly as long as they are: a
+ * symbol in the notes stays in it, one in the padding after them lies
+ * between regions (ABS); the other regions stay as they were. A .note
+ * section without a notes file (.note.Linux here) is a region as any.
+ * Notes longer than their section's room are not its bytes: the region
+ * stays as it was, without them.
  */
-static void test_noted_sections_no_regions(void **state)
+static void test_noted_sections_hold_notes(void **state)
 {
 	static const char *const sections[][2] = {
 		{ ".text", "0xffffffffc0000000" }, { ".note.gnu.build-id", "0xffffffffc0001000" },
@@ -382,6 +384,7 @@ static void test_noted_sections_no_regions(void **state)
 					  "ffffffff81100000 T _etext\n"
 					  "ffffffffc0000000 t modn_fn\t[modn]\n"
 					  "ffffffffc0001010 r modn_odd\t[modn]\n"
+					  "ffffffffc0001014 r modn_pad\t[modn]\n"
 					  "ffffffffc0001030 r modn_linux\t[modn]\n"
 					  "ffffffffc0001100 r modn_ro\t[modn]\n"
 					  "ffffffffc0002000 d modn_data\t[modn]\n"), 0);
@@ -409,8 +412,8 @@ static void test_noted_sections_no_regions(void **state)
 	o = &b.m.owners[1];
 	assert_int_equal(b.mods.mods[0].n_notes, 1);
 	assert_int_equal(o->n_notes, 1);
-	assert_int_equal(o->n_regions, 4);
-	assert_false(has_region(o, ".note.gnu.build-id"));
+	assert_int_equal(o->n_regions, 5);
+	assert_true(has_region(o, ".note.gnu.build-id"));
 	assert_true(has_region(o, ".note.Linux"));
 	/* .text ends where it did, at the notes. */
 	s = find(&b.m, "modn", "modn_fn", 0xffffffffc0000000);
@@ -418,13 +421,33 @@ static void test_noted_sections_no_regions(void **state)
 	assert_int_equal(o->regions[s->region].size, 0x1000);
 	assert_int_equal(s->size, 0x1000);
 	s = find(&b.m, "modn", "modn_odd", 0xffffffffc0001010);
+	assert_string_equal(region_name(&b.m, s), ".note.gnu.build-id");
+	assert_ptr_equal(o->regions[s->region].notes, &o->notes[0]);
+	assert_int_equal(o->regions[s->region].addr, 0xffffffffc0001000);
+	assert_int_equal(o->regions[s->region].size, sizeof(note));
+	assert_int_equal(s->size, 4);
+	s = find(&b.m, "modn", "modn_pad", 0xffffffffc0001014);
 	assert_int_equal(s->region, KS_REGION_ABS);
-	assert_int_equal(s->size, 0x14);
 	s = find(&b.m, "modn", "modn_linux", 0xffffffffc0001030);
 	assert_string_equal(region_name(&b.m, s), ".note.Linux");
 	s = find(&b.m, "modn", "modn_ro", 0xffffffffc0001100);
 	assert_string_equal(region_name(&b.m, s), ".rodata");
 	assert_int_equal(s->size, 0xf00);
+	check_invariants(&b.m);
+	unbuild(&b);
+
+	/* Notes longer than the 0x24 bytes up to .note.Linux. */
+	assert_non_null(f = fopen(path, "ab"));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fwrite(note, 1, sizeof(note), f), sizeof(note));
+	fclose(f);
+	build_at(&b, dir);
+	o = &b.m.owners[1];
+	assert_int_equal(o->n_notes, 1);
+	s = find(&b.m, "modn", "modn_odd", 0xffffffffc0001010);
+	assert_string_equal(region_name(&b.m, s), ".note.gnu.build-id");
+	assert_null(o->regions[s->region].notes);
+	assert_int_equal(o->regions[s->region].size, 0x24);
 	check_invariants(&b.m);
 	unbuild(&b);
 	rm_rf(dir);
@@ -435,7 +458,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_module_memory),
-		cmocka_unit_test(test_noted_sections_no_regions),
+		cmocka_unit_test(test_noted_sections_hold_notes),
 		cmocka_unit_test(test_letters),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_mini_owners_and_order),

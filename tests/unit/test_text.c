@@ -54,7 +54,7 @@ static void test_read_fixture(void **state)
 	(void)state;
 	fd = open(fixture("host-6.18/state-a/proc/kallsyms"), O_RDONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(ks_read_all(fd, KS_TEXT_MAX, &raw, &len, NULL), 0);
+	assert_int_equal(ks_read_all(fd, KS_TEXT_MAX, 64u << 10, &raw, &len, NULL), 0);
 	close(fd);
 
 	open_root(&root, fixture("host-6.18/state-a"));
@@ -146,7 +146,7 @@ static void test_read_all_grows(void **state)
 	assert_int_equal(pipe(p), 0);
 	f = (struct feeder){ .fd = p[1], .total = (9u << 20) + 123 };
 	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
-	assert_int_equal(ks_read_all(p[0], 16u << 20, &text, &len, NULL), 0);
+	assert_int_equal(ks_read_all(p[0], 16u << 20, 1, &text, &len, NULL), 0);
 	pthread_join(t, NULL);
 	close(p[0]);
 	check_fed(text, len, f.total);
@@ -167,7 +167,7 @@ static void test_read_all_limit(void **state)
 	assert_int_equal(pipe(p), 0);
 	f = (struct feeder){ .fd = p[1], .total = (1u << 20) };
 	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
-	assert_int_equal(ks_read_all(p[0], 100000, &text, &len, &err), -EFBIG);
+	assert_int_equal(ks_read_all(p[0], 100000, 4096, &text, &len, &err), -EFBIG);
 	close(p[0]);
 	pthread_join(t, NULL);
 	assert_null(text);

@@ -44,8 +44,6 @@ skip() {
 	echo "ok $_tap_n - $1 # SKIP ${2:-}"
 }
 
-# check DESC CMD [ARGS...]: run CMD; ok if it exits 0. On failure its output
-# and exit status become diagnostics. Returns CMD's status.
 # eu-elflint --debuginfo on an image: exit 0, or no complaint but about the
 # kernel's own Xen and Linux note types, which it does not know (the image
 # carries /sys/kernel/notes as they are; tests/integration/check_image.py
@@ -59,6 +57,8 @@ elflint_image() {
 	return 1
 }
 
+# check DESC CMD [ARGS...]: run CMD; ok if it exits 0. On failure its output
+# and exit status become diagnostics. Returns CMD's status.
 check() {
 	_desc=$1
 	shift
