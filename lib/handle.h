@@ -44,7 +44,7 @@ struct ksyms {
 	 * -1 if not to be used; scans_left counts down the passes allowed. */
 	struct ksi_scan scan;
 	int scan_state;
-	int scan_err;		/* negative errno when scan_state is -1 */
+	int scan_err; /* negative errno when scan_state is -1 */
 	int scans_left;
 
 	/* Built once by the first iteration call (after idx), published the

@@ -113,8 +113,8 @@ enum ksyms_owner_kind {
 struct ksyms_owner {
 	const char *name;	/* "vmlinux", "fuse", "bpf" */
 	int kind;		/* enum ksyms_owner_kind */
-	uint64_t start, end;	/* [start, end): from its lowest section's start
-				 * to its highest one's end; 0, 0 if it has none */
+	uint64_t start, end;	/* [start, end): from its lowest loaded section's
+				 * start to its highest one's end; 0, 0 if none */
 	size_t nsyms;		/* its symbols among those ksyms_symbol() gives */
 	const unsigned char *build_id;	/* its GNU build-id (the image's SHT_NOTE
 					 * sections), NULL if the image has none */

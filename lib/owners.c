@@ -171,11 +171,11 @@ static int sections(struct ksi_table *t, const struct by_name *bn, const char *s
 		if (t->sec_owner[i] == NONE)
 			continue;
 		o = &t->owners[t->sec_owner[i]];
-		if (sh.sh_type == SHT_NOTE) {
+		if (sh.sh_type == SHT_NOTE)
 			take_build_id(o, scn);
-			continue;
-		}
-		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 ||
+		/* A module's notes are loaded with it (SHF_ALLOC, an address);
+		 * the kernel's .notes has none. */
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || sh.sh_addr == 0 ||
 		    sh.sh_addr > UINT64_MAX - sh.sh_size)
 			continue;
 		if (o->start == o->end || sh.sh_addr < o->start)

@@ -39,7 +39,7 @@ struct ksi_table {
 	Elf_Data *symdata;
 	const char *strtab;
 	uint64_t strsz;
-	GElf_Shdr *shdrs;	/* per section, for the letters */
+	GElf_Shdr *shdrs; /* per section, for the letters */
 };
 
 /* Build from a mapped image that ks_symindex_new() accepted. 0 or -errno. */

@@ -11,8 +11,9 @@ same before and after it), then:
 
 - `ksyms kallsyms -f IMAGE` must be ROOT/proc/kallsyms as a set of lines
   (address, name, [module], the tab before it), with every type letter
-  the kernel's or, where the image cannot tell them apart, one ksymsd
-  maps to the same ELF binding and type; --exact-letters: the kernel's.
+  the kernel's or, where the image does not record them (no
+  .kallsyms.types), one ksymsd maps to the same ELF binding and type;
+  --exact-letters: the kernel's.
 - its owners come in the kernel's order: vmlinux, modules newest first,
   then the pseudo-modules;
 - `ksyms --json modules` lists the owners in load order, each with as many
