@@ -24,31 +24,41 @@
 #include <sys/ksyms.h>
 
 #include "image.h"
+#include "owners.h"
 #include "shared/symindex.h"
 
-#define KSYMS_EXPORT __attribute__((visibility("default")))
+#include "handle.h"
 
-struct section {
-	const char *name;	/* in the image */
-	const char *module;	/* "vmlinux", or in ksyms.modnames */
-};
+/* Lookups by a pass over .symtab before the index is built (may_scan()). */
+#define SCANS 16
 
-struct ksyms {
-	int devfd;		/* what path opened, held: the BSD one-open rule */
-	int memfd;
-	size_t size;
-	void *map;
+/*
+ * Is this an ELF file with a symbol table and its strings inside it? Only
+ * the headers are read (the lookups check the rest when first used), so
+ * that a wrong path fails at the open, not at the first lookup.
+ */
+static bool is_symbol_image(void *map, size_t size)
+{
+	GElf_Shdr sh, strsh;
+	Elf_Scn *scn = NULL, *strscn;
+	bool found = false;
+	Elf *elf;
 
-	/* Built once by the first lookup; idx is published last (release),
-	 * so a reader that sees it sees everything else. */
-	pthread_mutex_t lock;
-	struct ks_symindex *idx;
-	int err;		/* negative errno of a failed build, sticky */
-	struct section *secs;
-	size_t nsecs;
-	const char *strtab;	/* the symbols' names, in the image */
-	char *modnames;		/* "fuse\0loop\0...": the owners of the sections */
-};
+	if (size < EI_NIDENT || memcmp(map, ELFMAG, SELFMAG) != 0 ||
+	    elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	elf = elf_memory(map, size);	/* only read: see symindex.c */
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		goto out;
+	while (!found && (scn = elf_nextscn(elf, scn)) && gelf_getshdr(scn, &sh))
+		found = sh.sh_type == SHT_SYMTAB && sh.sh_offset <= size &&
+			sh.sh_size <= size - sh.sh_offset && (strscn = elf_getscn(elf, sh.sh_link)) &&
+			gelf_getshdr(strscn, &strsh) && strsh.sh_type == SHT_STRTAB &&
+			strsh.sh_offset <= size && strsh.sh_size <= size - strsh.sh_offset;
+out:
+	elf_end(elf);
+	return found;
+}
 
 KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
 {
@@ -80,11 +90,16 @@ KSYMS_EXPORT struct ksyms *ksyms_open(const char *path, int flags)
 		k->map = NULL;
 		goto fail;
 	}
+	if (!is_symbol_image(k->map, k->size)) {
+		errno = ENOEXEC;
+		goto fail;
+	}
 	r = pthread_mutex_init(&k->lock, NULL);
 	if (r) {
 		errno = r;
 		goto fail;
 	}
+	k->scans_left = SCANS;
 	return k;
 
 fail_fd:
@@ -109,6 +124,11 @@ KSYMS_EXPORT void ksyms_close(struct ksyms *k)
 	if (!k)
 		return;
 	ks_symindex_free(k->idx);
+	ksi_scan_release(&k->scan);
+	if (k->table) {
+		ksi_table_release(k->table);
+		free(k->table);
+	}
 	free(k->secs);
 	free(k->modnames);
 	pthread_mutex_destroy(&k->lock);
@@ -230,12 +250,21 @@ static int index_sections(struct ksyms *k)
 		used += len + 1;
 	}
 out:
+	/* Half-built is not built: the other path may try again. */
+	if (r < 0) {
+		free(k->secs);
+		free(k->modnames);
+		k->secs = NULL;
+		k->modnames = NULL;
+		k->nsecs = 0;
+		k->strtab = NULL;
+	}
 	elf_end(elf);
 	return r;
 }
 
 /* The lookup tables, built by the first caller; 0 or a negative errno. */
-static int ready(struct ksyms *k)
+int ksi_ready(struct ksyms *k)
 {
 	struct ks_symindex *idx;
 	int r;
@@ -248,7 +277,7 @@ static int ready(struct ksyms *k)
 		/* symindex's checks first: it validates every header. */
 		r = ks_symindex_new(k->map, k->size, &idx, NULL);
 		if (r == 0) {
-			r = index_sections(k);
+			r = k->secs ? 0 : index_sections(k);
 			if (r < 0)
 				ks_symindex_free(idx);
 			else
@@ -260,7 +289,44 @@ static int ready(struct ksyms *k)
 	return r;
 }
 
-static void fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
+/* The headers checked as symindex checks them (scan.h) and the sections
+ * indexed, without the index: what the passes and the table need. 0 or a
+ * negative errno, sticky. */
+int ksi_prepared(struct ksyms *k)
+{
+	int r;
+
+	if (__atomic_load_n(&k->scan_state, __ATOMIC_ACQUIRE) > 0)
+		return 0;
+	pthread_mutex_lock(&k->lock);
+	if (!k->scan_state) {
+		r = ksi_scan_prepare(&k->scan, k->map, k->size);
+		if (r == 0 && !k->secs)
+			r = index_sections(k);
+		k->scan_err = r;
+		__atomic_store_n(&k->scan_state, r == 0 ? 1 : -1, __ATOMIC_RELEASE);
+	}
+	r = k->scan_err;
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
+/*
+ * May this lookup go by a pass over .symtab rather than the index? While
+ * there is no index and passes are left: building the index costs as much
+ * as some tens of passes (README), and a caller with one question, like
+ * 'ksyms addr ADDR', then pays for one pass instead.
+ */
+static bool may_scan(struct ksyms *k)
+{
+	if (__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&k->scans_left, __ATOMIC_RELAXED) <= 0 ||
+	    __atomic_sub_fetch(&k->scans_left, 1, __ATOMIC_RELAXED) < 0)
+		return false;
+	return ksi_prepared(k) == 0;
+}
+
+void ksi_fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
 		 struct ksyms_sym *out)
 {
 	bool located = s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE &&
@@ -281,17 +347,21 @@ static void fill(const struct ksyms *k, const GElf_Sym *s, const char *name,
 KSYMS_EXPORT int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksyms_sym *sym)
 {
 	GElf_Sym s;
-	int r;
+	int r = -EINVAL;
 
-	r = ready(k);
-	if (r == 0)
-		r = ks_symindex_lookup_name(k->idx, name, &s);
+	/* A pass that finds the image malformed leaves the verdict (sticky
+	 * EINVAL) to the index. */
+	if (!may_scan(k) || (r = ksi_scan_name(&k->scan, name, &s)) == -EINVAL) {
+		r = ksi_ready(k);
+		if (r == 0)
+			r = ks_symindex_lookup_name(k->idx, name, &s);
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
 	}
 	if (sym)
-		fill(k, &s, k->strtab + s.st_name, sym);
+		ksi_fill(k, &s, k->strtab + s.st_name, sym);
 	return 0;
 }
 
@@ -303,15 +373,18 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 	GElf_Sym s;
 	int r;
 
-	r = ready(k);
-	if (r == 0)
-		r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	r = -EINVAL;
+	if (!may_scan(k) || (r = ksi_scan_addr(&k->scan, addr, &s, &name, &off)) == -EINVAL) {
+		r = ksi_ready(k);
+		if (r == 0)
+			r = ks_symindex_lookup_addr(k->idx, addr, &s, &name, &off);
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
 	}
 	if (sym)
-		fill(k, &s, name, sym);
+		ksi_fill(k, &s, name, sym);
 	if (offset)
 		*offset = off;
 	return 0;
@@ -319,7 +392,16 @@ KSYMS_EXPORT int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_
 
 KSYMS_EXPORT long ksyms_count(struct ksyms *k)
 {
-	int r = ready(k);
+	int r;
+
+	/* The table counts the same symbols and costs less than the index. */
+	if (!__atomic_load_n(&k->idx, __ATOMIC_ACQUIRE)) {
+		long n = ksi_table_count(k);
+
+		if (n >= 0 || errno != EINVAL)
+			return n;
+	}
+	r = ksi_ready(k);
 
 	if (r < 0) {
 		errno = -r;

@@ -47,7 +47,8 @@ struct ksyms_sym {
  * flags: 0 (others: EINVAL).
  * Errors: those of open(2) and read(2) on path (EACCES, EPERM, ENOENT,
  * EBUSY, ...), EIO if the device returned fewer or more bytes than
- * KIOCGSIZE said, or none, ENOMEM.
+ * KIOCGSIZE said, or none, ENOEXEC if what it read is not an ELF file
+ * with a symbol table (checked at once: headers only), ENOMEM.
  */
 struct ksyms *ksyms_open(const char *path, int flags);
 
@@ -71,8 +72,9 @@ int ksyms_fd(const struct ksyms *k);
  * symbol of that name, else the first weak one, else the first local,
  * "first" meaning in table order (the kernel, then modules in load order).
  * 0, or -1 with errno ENOENT (no such name), EINVAL (a malformed image).
- * The lookup tables are built by the first lookup of either kind (a few
- * milliseconds); lookups are safe from any number of threads.
+ * The first 16 lookups of a handle each pass over the symbol table; the
+ * 17th builds the index (tens of milliseconds) that answers the rest, with
+ * the same answers. Lookups are safe from any number of threads.
  */
 int ksyms_lookup_name(struct ksyms *k, const char *name, struct ksyms_sym *sym);
 /* (sym may be NULL: then only whether the name exists.) */
@@ -92,6 +94,58 @@ int ksyms_lookup_addr(struct ksyms *k, uint64_t addr, struct ksyms_sym *sym,
  * and file symbols, and nameless ones); -1 with errno EINVAL if the image is
  * malformed, ENOMEM. */
 long ksyms_count(struct ksyms *k);
+
+/*
+ * Iteration. The image's symbols are a table: the owners in order (the
+ * kernel, its modules in load order, the pseudo-modules such as bpf), and
+ * the ksyms_count() symbols the lookups know, in table order, numbered from
+ * 0. The first call of any of these reads the whole table once (a few
+ * milliseconds for a kernel); all are safe from any number of threads.
+ */
+enum ksyms_owner_kind {
+	KSYMS_OWNER_KERNEL,	/* "vmlinux" */
+	KSYMS_OWNER_MODULE,
+	KSYMS_OWNER_PSEUDO,	/* "bpf", "__builtin__ftrace", ...: dynamic code */
+};
+
+/* An owner. It belongs to the library, which may add fields at the end in
+ * later versions: use it through the pointer, never allocate or copy one. */
+struct ksyms_owner {
+	const char *name;	/* "vmlinux", "fuse", "bpf" */
+	int kind;		/* enum ksyms_owner_kind */
+	uint64_t start, end;	/* [start, end): from its lowest loaded section's
+				 * start to its highest one's end; 0, 0 if none */
+	size_t nsyms;		/* its symbols among those ksyms_symbol() gives */
+	const unsigned char *build_id;	/* its GNU build-id (the image's SHT_NOTE
+					 * sections), NULL if the image has none */
+	size_t build_id_size;
+};
+
+/* The number of owners; -1 with errno EINVAL (malformed image), ENOMEM. */
+long ksyms_owner_count(struct ksyms *k);
+
+/* Owner i (0 <= i < ksyms_owner_count()), NULL with errno ENOENT past the
+ * end, EINVAL, ENOMEM. */
+const struct ksyms_owner *ksyms_owner(struct ksyms *k, size_t i);
+
+/* The index of sym's owner, sym being what a lookup or ksyms_symbol() of
+ * this k filled in: by its section, or for a symbol in none (SHN_ABS) by
+ * its place in the table. -1 with errno ENOENT (not a symbol of k), EINVAL,
+ * ENOMEM. */
+long ksyms_owner_of(struct ksyms *k, const struct ksyms_sym *sym);
+
+/* Symbol i in table order (0 <= i < ksyms_count()), filled in as the
+ * lookups fill it. 0, or -1 with errno ENOENT past the end, EINVAL, ENOMEM. */
+int ksyms_symbol(struct ksyms *k, size_t i, struct ksyms_sym *sym);
+
+/* Symbol i's /proc/kallsyms type letter ('T', 't', 'D', 'A', ...), or -1
+ * with errno as ksyms_symbol(). Exact when ksyms_letters_recorded(),
+ * otherwise derived from its ELF binding, type and section (libksyms(3)). */
+int ksyms_symbol_letter(struct ksyms *k, size_t i);
+
+/* 1 if the image records each symbol's kallsyms letter, 0 if they are
+ * derived; -1 with errno EINVAL, ENOMEM. */
+int ksyms_letters_recorded(struct ksyms *k);
 
 #ifdef __cplusplus
 }

@@ -241,18 +241,47 @@ static void test_not_elf(void **state)
 {
 	char path[4300];
 	struct ksyms *k;
+	unsigned char *bytes;
+	size_t shstr;
+	GElf_Shdr sh;
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	FILE *f;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/text", g.dir);
 	assert_int_equal(write_file(path, "not an ELF file, but bytes\n"), 0);
+	errno = 0;
+	assert_null(ksyms_open(path, 0));	/* at once, not at the first lookup */
+	assert_int_equal(errno, ENOEXEC);
+
+	/* Headers that pass, a symbol table that does not (.strtab's last
+	 * byte no NUL): the lookups fail, and go on failing. */
+	bytes = malloc(g.size);
+	memcpy(bytes, g.bytes, g.size);
+	elf = elf_memory((char *)bytes, g.size);
+	assert_int_equal(elf_getshdrstrndx(elf, &shstr), 0);
+	while ((scn = elf_nextscn(elf, scn)) && gelf_getshdr(scn, &sh) && sh.sh_type != SHT_SYMTAB)
+		;
+	assert_non_null(scn);
+	assert_non_null(gelf_getshdr(elf_getscn(elf, sh.sh_link), &sh));
+	bytes[sh.sh_offset + sh.sh_size - 1] = 'x';
+	elf_end(elf);
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(bytes, 1, g.size, f), g.size);
+	assert_int_equal(fclose(f), 0);
+	free(bytes);
 	k = ksyms_open(path, 0);
-	assert_non_null(k);		/* the bytes are served as they are */
+	assert_non_null(k);
 	assert_int_equal(ksyms_lookup_name(k, "x", NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(ksyms_lookup_addr(k, 0, NULL, NULL), -1);
 	assert_int_equal(errno, EINVAL);	/* sticky */
 	errno = 0;
 	assert_int_equal(ksyms_count(k), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(ksyms_owner_count(k), -1);	/* the table API too */
 	assert_int_equal(errno, EINVAL);
 	ksyms_close(k);
 }
