@@ -29,6 +29,7 @@
 #include "privdrop.h"
 #include "shared/log.h"
 #include "sdnotify.h"
+#include "serve.h"
 #include "stopsig.h"
 
 struct ks_cuse {
@@ -121,32 +122,12 @@ static void ks_cuse_open(fuse_req_t req, struct fuse_file_info *fi)
 
 static void ks_cuse_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	struct ks_read r;
-	int ret;
 
 	/* off is always 0 under CUSE (relative to each read() call): the
 	 * cursor lives in the open. */
 	(void)off;
-	ret = ks_device_read(open_of(fi), size, &r);
-	if (ret < 0) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	if (r.len == 0) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	bv.buf[0].size = r.len;
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = r.fd;
-	bv.buf[0].pos = r.offset;
-	ret = fuse_reply_data(req, &bv, 0);
-	if (ret < 0 && ret != -ENOENT)	/* ENOENT: the reader was interrupted */
-		ks_err("read reply: %s", strerror(-ret));
-	/* The reference kept the memfd alive even if the client closed
-	 * meanwhile; the bytes are in the kernel's hands now. */
-	ks_device_read_done(&r);
+	ks_serve_reply_read(req, ks_device_read(open_of(fi), size, &r), &r);
 }
 
 static void ks_cuse_release(fuse_req_t req, struct fuse_file_info *fi)
@@ -194,7 +175,6 @@ static const struct cuse_lowlevel_ops ks_cuse_ops = {
 
 int ks_cuse_run(const struct ks_daemon_opts *opts)
 {
-	struct ks_device_opts dopts = { 0 };
 	struct ks_cuse c = { .callers.fd = -1 };
 	struct ks_error err = { 0 };
 	struct cuse_info ci = { 0 };
@@ -203,7 +183,6 @@ int ks_cuse_run(const struct ks_daemon_opts *opts)
 	char devname[128];
 	char *argv[4];
 	char path[PATH_MAX];
-	long page;
 	int argc = 0, mt = 0, ret, status = 1;
 	const char *name = opts->name ? opts->name : "ksyms";
 
@@ -218,27 +197,10 @@ int ks_cuse_run(const struct ks_daemon_opts *opts)
 		ks_err("%s", err.msg);
 		return 1;
 	}
-	page = sysconf(_SC_PAGESIZE);
-	c.page_size = page > 0 ? (size_t)page : 4096;
-
-	dopts.root = opts->root;
-	dopts.max_opens = opts->max_opens;
-	dopts.max_memory = opts->max_memory;
-	dopts.watch = KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL;
-	ret = ks_device_new(&dopts, &c.dev, &err);
-	if (ret < 0) {
-		ks_err("%s", err.msg);
+	c.page_size = ks_serve_page_size();
+	/* No device unless the symbols can be read at all. */
+	if (ks_serve_device_new(opts, 0, &c.dev) < 0)
 		goto out;
-	}
-	ks_device_log_watch(c.dev);
-	/* Not ready, and no device, unless the symbols can be read at all.
-	 * Before the capabilities go: the first read also learns the BPF
-	 * sysctls that only CAP_SYS_ADMIN may read (dynsyms.h). */
-	ret = ks_device_prime(c.dev, &err);
-	if (ret < 0) {
-		ks_err("cannot take a snapshot: %s", err.msg);
-		goto out;
-	}
 	/* The event sources are open: what only opening them needed goes now,
 	 * while this is the only thread (capabilities are per thread; the
 	 * first read's threads are gone, libfuse's workers and the table's

@@ -43,6 +43,7 @@
 #include "fusemount.h"
 #include "privdrop.h"
 #include "sdnotify.h"
+#include "serve.h"
 #include "shared/log.h"
 #include "stopsig.h"
 
@@ -242,28 +243,10 @@ static void ks_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 static void ks_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			 struct fuse_file_info *fi)
 {
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	struct ks_read r;
-	int ret;
 
 	(void)ino;
-	ret = ks_device_pread(open_of(fi), size, off, &r);
-	if (ret < 0) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	if (r.len == 0) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	bv.buf[0].size = r.len;
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = r.fd;
-	bv.buf[0].pos = r.offset;
-	ret = fuse_reply_data(req, &bv, 0);
-	if (ret < 0 && ret != -ENOENT)
-		ks_err("read reply: %s", strerror(-ret));
-	ks_device_read_done(&r);
+	ks_serve_reply_read(req, ks_device_pread(open_of(fi), size, off, &r), &r);
 }
 
 static void ks_fuse_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -408,7 +391,6 @@ static int wait_attached(int chan, const char *mnt)
 
 int ks_fuse_run(const struct ks_daemon_opts *opts)
 {
-	struct ks_device_opts dopts = { 0 };
 	struct ks_fuse f = { .callers.fd = -1 };
 	struct ks_unmounter um = { .pid = -1, .down = -1, .up = -1 };
 	struct ks_error err = { 0 };
@@ -419,7 +401,6 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	char *argv[5];
 	char file[PATH_MAX];
 	bool linked = false;
-	long page;
 	int argc = 0, ret, status = 1, fuse_fd = -1, chan;
 
 	if (!ks_device_name_valid(name)) {
@@ -433,8 +414,7 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 	f.name = name;
 	f.root = opts->root;
 	ks_inodes_init(&f.inodes);
-	page = sysconf(_SC_PAGESIZE);
-	f.page_size = page > 0 ? (size_t)page : 4096;
+	f.page_size = ks_serve_page_size();
 	clock_gettime(CLOCK_REALTIME, &f.mounted);
 
 	/* First, while we hold nothing it should not (fusemount.h). */
@@ -449,23 +429,9 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		ks_err("%s", err.msg);
 		goto out;
 	}
-	dopts.root = opts->root;
-	dopts.max_opens = opts->max_opens;
-	dopts.max_memory = opts->max_memory;
-	dopts.watch = KS_KEVENTS_UEVENT | KS_KEVENTS_KSYMBOL;
-	dopts.close_wait_ms = KS_FUSE_CLOSE_WAIT_MS;
-	ret = ks_device_new(&dopts, &f.dev, &err);
-	if (ret < 0) {
-		ks_err("%s", err.msg);
-		goto out;
-	}
-	ks_device_log_watch(f.dev);
 	/* As cuse.c: no mount unless the symbols can be read at all. */
-	ret = ks_device_prime(f.dev, &err);
-	if (ret < 0) {
-		ks_err("cannot take a snapshot: %s", err.msg);
+	if (ks_serve_device_new(opts, KS_FUSE_CLOSE_WAIT_MS, &f.dev) < 0)
 		goto out;
-	}
 
 	argv[argc++] = (char *)"ksymsd";
 	if (opts->debug)
