@@ -32,44 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                              \
-	do {                                          \
-		if (cond) {                           \
-			printf("ok: " __VA_ARGS__);   \
-		} else {                              \
-			printf("FAIL: " __VA_ARGS__); \
-			failures++;                   \
-		}                                     \
-		printf("\n");                         \
-	} while (0)
-
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0:
-		return "OK";
-	case EBUSY:
-		return "EBUSY";
-	case EPERM:
-		return "EPERM";
-	case EACCES:
-		return "EACCES";
-	case EROFS:
-		return "EROFS";
-	case ENOENT:
-		return "ENOENT";
-	case ENOTTY:
-		return "ENOTTY";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	case EIO:
-		return "EIO";
-	default:
-		return strerror(e);
-	}
-}
+#include "tests/common/clientcheck.h"
 
 static unsigned char *read_fd(int fd, size_t *len)
 {

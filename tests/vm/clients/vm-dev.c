@@ -36,42 +36,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/common/clientcheck.h"
+
 static const char *dev;
-static int failures;
-
-#define CHECK(cond, ...)                                    \
-	do {                                                \
-		if (cond) {                                 \
-			printf("ok: " __VA_ARGS__);         \
-		} else {                                    \
-			printf("FAIL: " __VA_ARGS__);       \
-			failures++;                         \
-		}                                           \
-		printf("\n");                               \
-	} while (0)
-
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "OK";
-	case EBUSY: return "EBUSY";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ENOENT: return "ENOENT";
-	case EINVAL: return "EINVAL";
-	case ENOTTY: return "ENOTTY";
-	case ENOTSUP: return "ENOTSUP";
-	case ENOMEM: return "ENOMEM";
-	case ENXIO: return "ENXIO";
-	case ENOTCONN: return "ENOTCONN";
-	case ECONNABORTED: return "ECONNABORTED";
-	case ENODEV: return "ENODEV";
-	case EIO: return "EIO";
-	case EFAULT: return "EFAULT";
-	default: return strerror(e);
-	}
-}
-
 static int open_dev(void)
 {
 	return open(dev, O_RDONLY | O_CLOEXEC);
