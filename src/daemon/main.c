@@ -27,7 +27,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ksymsd [OPTION]...\n"
-		"Serve the running kernel's symbol table as the ELF device /dev/ksyms.\n"
+		"Serve the running kernel's symbol table as an ELF image: the device /dev/ksyms\n"
+		"(CUSE), or the file /run/ksyms/ksyms (FUSE) where the kernel has no CUSE.\n"
 		"\n"
 		"  -f, --foreground        stay in the foreground\n"
 		"  -d, --debug             debug logging (libfuse requests, one line per open)\n"
