@@ -116,5 +116,5 @@ KSYMS_EXPORT int ksyms_letters_recorded(struct ksyms *k)
 {
 	int r = table_ready(k);
 
-	return r < 0 ? (int)fail(r) : k->table->letters_recorded;
+	return r < 0 ? (int)fail(r) : k->table->recorded != NULL;
 }

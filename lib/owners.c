@@ -144,6 +144,8 @@ static void take_build_id(struct ksyms_owner *o, Elf_Scn *scn)
 static int sections(struct ksi_table *t, const struct by_name *bn, const char *shstr, size_t nsyms)
 {
 	uint32_t kernel = owner_named(bn, "vmlinux", 7);
+	size_t size = 0;
+	const char *raw = elf_rawfile(t->elf, &size);
 	GElf_Shdr sh;
 	Elf_Scn *scn;
 
@@ -161,9 +163,12 @@ static int sections(struct ksi_table *t, const struct by_name *bn, const char *s
 			return -EINVAL;
 		t->shdrs[i] = sh;
 		name = shstr + sh.sh_name;
-		if (sh.sh_type == SHT_PROGBITS && strcmp(name, KSI_LETTERS_SECTION) == 0 &&
-		    sh.sh_size == nsyms && sh.sh_entsize == 1)
-			t->letters_recorded = true; /* read in pass 2 */
+		/* The first such section, if it is one letter per entry and
+		 * lies in the file; one that is not is ignored. */
+		if (raw && !t->recorded && sh.sh_type == SHT_PROGBITS &&
+		    strcmp(name, KSI_LETTERS_SECTION) == 0 && sh.sh_size == nsyms &&
+		    sh.sh_entsize == 1 && sh.sh_offset <= size && nsyms <= size - sh.sh_offset)
+			t->recorded = raw + sh.sh_offset;
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NOTE)
 			continue;
 		colon = strchr(name, ':');
@@ -195,24 +200,11 @@ static int cmp_abs(const void *pa, const void *pb)
 	return (a->value > b->value) - (a->value < b->value);
 }
 
-static const char *recorded_letters(const struct ksi_table *t, const char *shstr)
-{
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-
-	for (size_t i = 1; i < t->nsecs; i++)
-		if ((scn = elf_getscn(t->elf, i)) && gelf_getshdr(scn, &sh) &&
-		    sh.sh_type == SHT_PROGBITS &&
-		    strcmp(shstr + sh.sh_name, KSI_LETTERS_SECTION) == 0)
-			return (const char *)elf_rawfile(t->elf, NULL) + sh.sh_offset;
-	return NULL;
-}
-
 /* Pass 2: each named symbol's index, owner and letter; the SHN_ABS ones. */
 static int symbols(struct ksi_table *t, const char *shstr, size_t nsyms, size_t nnamed)
 {
 	uint32_t file = 0, last_global = 0, owner;
-	const char *rec = t->letters_recorded ? recorded_letters(t, shstr) : NULL;
+	const char *rec = t->recorded;
 	size_t n = 0, nfiles = 0, nabs = 0;
 	GElf_Sym s;
 

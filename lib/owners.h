@@ -31,7 +31,9 @@ struct ksi_table {
 	uint32_t *owner_of; /* parallel to order */
 	char *letters;	    /* parallel to order */
 	size_t n;
-	bool letters_recorded;
+	/* .kallsyms.types: a letter per .symtab entry, in the mapping; NULL
+	 * if the image has none (letters are derived then). */
+	const char *recorded;
 	struct ksi_abs *abs; /* the SHN_ABS symbols, by (name, value) */
 	size_t nabs;
 	bool implicit_kernel; /* owners[0] is named by no STT_FILE */

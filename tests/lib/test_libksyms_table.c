@@ -551,9 +551,18 @@ static char mini_letter(const GElf_Sym *s, const char *name)
 	return 0;
 }
 
+/* A letter that is valid but, for most symbols, wrong. */
+static char decoy_letter(const GElf_Sym *s, const char *name)
+{
+	(void)s;
+	(void)name;
+	return 'T';
+}
+
 /* Letters recorded by hand (in a section of the same name and format as
  * ksymsd's, on an image whose own is hidden) are the ones given; a section
- * of the wrong size is ignored (derived letters again). */
+ * of the wrong size is ignored (derived letters again), also when a right
+ * one follows it: that one's letters are read, not the first's bytes. */
 static void recorded_letters(void **state)
 {
 	char *path = image_of("mini", "letters.elf");
@@ -585,6 +594,22 @@ static void recorded_letters(void **state)
 	k = ksyms_open(path, 0);
 	assert_non_null(k);
 	assert_int_equal(ksyms_letters_recorded(k), 0);
+	ksyms_close(k);
+	unlink(path);
+	free(path);
+
+	path = image_of("mini", "letters-decoy.elf");
+	hide_letters(path);
+	add_letters(path, decoy_letter, 1);
+	add_letters(path, mini_letter, 0);
+	k = ksyms_open(path, 0);
+	assert_non_null(k);
+	assert_int_equal(ksyms_letters_recorded(k), 1);
+	got = table_lines(k, &n);
+	assert_int_equal(n, mini_n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i].letter, mini_lines[i].letter);
+	free(got);
 	ksyms_close(k);
 	unlink(path);
 	free(path);
