@@ -228,9 +228,12 @@ static int table_get(struct ks_device *dev, struct ks_snapshot **snap, struct ks
 	return ret;
 }
 
-int ks_device_snapshot(struct ks_device *dev, struct ks_snapshot **out, struct ks_error *err)
+int ks_device_snapshot(struct ks_device *dev, const struct ks_caller *caller,
+		       struct ks_snapshot **out, struct ks_error *err)
 {
-	return table_get(dev, out, err);
+	int ret = check_caller(dev, caller, err);
+
+	return ret < 0 ? ret : table_get(dev, out, err);
 }
 
 /* snap: the snapshot to bind (a reference of the caller's, which the open

@@ -73,11 +73,14 @@ void ks_device_release(struct ks_open *o);
 /*
  * For a transport that binds a snapshot before the open (FUSE: an inode per
  * snapshot, made at lookup, so that fstat and the page cache belong to it):
- * the snapshot an open would get now (a reference; errors as for an open's
- * own -EPERM, -ENOMEM, -EIO), and an open bound to it (it takes its own
- * reference), by the same rules as ks_device_open().
+ * the snapshot an open by caller would get now (a reference; errors as for
+ * an open's own -EPERM, -ENOMEM, -EIO; a caller who may not see addresses
+ * gets -EPERM before anything is read, so a path walk cannot make the
+ * daemon read kallsyms for someone it would refuse), and an open bound to
+ * it (it takes its own reference), by the same rules as ks_device_open().
  */
-int ks_device_snapshot(struct ks_device *dev, struct ks_snapshot **out, struct ks_error *err);
+int ks_device_snapshot(struct ks_device *dev, const struct ks_caller *caller,
+		       struct ks_snapshot **out, struct ks_error *err);
 int ks_device_open_snapshot(struct ks_device *dev, const struct ks_caller *caller,
 			    struct ks_snapshot *snap, struct ks_open **out, struct ks_error *err);
 

@@ -114,6 +114,7 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e = { 0 };
 	struct ks_error err = { 0 };
 	struct ks_snapshot *snap;
+	struct ks_caller caller;
 	struct timespec made;
 	int ret;
 
@@ -121,10 +122,18 @@ static void ks_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	ret = ks_device_snapshot(f->dev, &snap, &err);
+	/* Any path walk looks up (a zero entry timeout): who may not see
+	 * addresses, or cannot be identified, gets EPERM here, as at open,
+	 * and makes the daemon read nothing. */
+	ret = ks_access_read_caller(&f->callers, fuse_req_ctx(req)->pid, &caller, &err);
+	if (ret == 0)
+		ret = ks_device_snapshot(f->dev, &caller, &snap, &err);
 	if (ret < 0) {
-		ks_err("lookup of %s: %s", name, err.msg);
-		fuse_reply_err(req, -ret);
+		if (ret == -EPERM || ret == -ESRCH)
+			ks_debug("lookup of %s refused: %s", name, err.msg);
+		else
+			ks_err("lookup of %s: %s", name, err.msg);
+		fuse_reply_err(req, ret == -ESRCH ? EPERM : -ret);
 		return;
 	}
 	e.ino = ks_inodes_lookup(&f->inodes, snap, &made);
@@ -484,6 +493,8 @@ int ks_fuse_run(const struct ks_daemon_opts *opts)
 		 * then, and calls the unit active once it has mounted. */
 		ks_sd_notifyf("READY=1\nSTATUS=waiting for ksymsd --mount-for %d", (int)getpid());
 		ret = wait_attached(chan, mnt);
+		if (ret == -EINTR)
+			status = 0; /* asked to stop before anyone mounted: done */
 		if (ret < 0)
 			goto out_unmount;
 	}

@@ -48,7 +48,9 @@ static struct ks_snapshot *snapshot(struct ks_device *dev)
 	struct ks_error err = { 0 };
 	struct ks_snapshot *snap = NULL;
 
-	assert_int_equal(ks_device_snapshot(dev, &snap, &err), 0);
+	struct ks_caller c = caller(1);
+
+	assert_int_equal(ks_device_snapshot(dev, &c, &snap, &err), 0);
 	return snap;
 }
 
@@ -217,8 +219,24 @@ static void test_snapshot_shared(void **state)
 	dev = new_device(&root_unpriv, 0, 0);
 	{
 		struct ks_error err = { 0 };
+		struct ks_caller c = caller(1);
 
-		assert_int_equal(ks_device_snapshot(dev, &a, &err), -EPERM);
+		assert_int_equal(ks_device_snapshot(dev, &c, &a, &err), -EPERM);
+	}
+	ks_device_free(dev);
+
+	/* A caller the access rule refuses (no CAP_SYSLOG under
+	 * perf_event_paranoid=3) gets EPERM from the snapshot itself. */
+	dev = new_device(&root_a, 0, 0);
+	{
+		struct ks_error err = { 0 };
+		struct ks_caller c = caller(1);
+
+		c.cap_syslog = false;
+		a = NULL;
+		assert_int_equal(ks_device_snapshot(dev, &c, &a, &err), -EPERM);
+		assert_null(a);
+		assert_non_null(strstr(err.msg, "may not see kernel addresses"));
 	}
 	ks_device_free(dev);
 }
