@@ -103,6 +103,15 @@ KSYMS_EXPORT int ksyms_symbol(struct ksyms *k, size_t i, struct ksyms_sym *sym)
 	return 0;
 }
 
+KSYMS_EXPORT long ksyms_symbol_owner(struct ksyms *k, size_t i)
+{
+	int r = table_ready(k);
+
+	if (r == 0 && i >= k->table->n)
+		r = -ENOENT;
+	return r < 0 ? fail(r) : (long)k->table->owner_of[i];
+}
+
 KSYMS_EXPORT int ksyms_symbol_letter(struct ksyms *k, size_t i)
 {
 	int r = table_ready(k);

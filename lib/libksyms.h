@@ -138,6 +138,12 @@ long ksyms_owner_of(struct ksyms *k, const struct ksyms_sym *sym);
  * lookups fill it. 0, or -1 with errno ENOENT past the end, EINVAL, ENOMEM. */
 int ksyms_symbol(struct ksyms *k, size_t i, struct ksyms_sym *sym);
 
+/* The index of symbol i's owner (0 <= i < ksyms_count()): what
+ * ksyms_owner_of() says of it, without the search (and exact for a
+ * symbol in no section whose name and value another owner has too). -1
+ * with errno as ksyms_symbol(). */
+long ksyms_symbol_owner(struct ksyms *k, size_t i);
+
 /* Symbol i's /proc/kallsyms type letter ('T', 't', 'D', 'A', ...), or -1
  * with errno as ksyms_symbol(). Exact when ksyms_letters_recorded(),
  * otherwise derived from its ELF binding, type and section (libksyms(3)). */

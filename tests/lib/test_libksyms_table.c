@@ -123,6 +123,7 @@ static struct kline *table_lines(struct ksyms *k, size_t *n)
 		assert_int_equal(ksyms_symbol(k, (size_t)i, &s), 0);
 		oi = ksyms_owner_of(k, &s);
 		assert_true(oi >= 0);
+		assert_int_equal(ksyms_symbol_owner(k, (size_t)i), oi);
 		o = ksyms_owner(k, (size_t)oi);
 		assert_non_null(o);
 		letter = ksyms_symbol_letter(k, (size_t)i);
@@ -314,6 +315,8 @@ static void owners_mini(void **state)
 	assert_int_equal(ksyms_symbol(k, (size_t)ksyms_count(k), &s), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(ksyms_symbol_letter(k, (size_t)ksyms_count(k)), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(ksyms_symbol_owner(k, (size_t)ksyms_count(k)), -1);
 	assert_int_equal(errno, ENOENT);
 	s.name = "mod_a_pcpu";
 	assert_int_equal(ksyms_owner_of(k, &s), -1);

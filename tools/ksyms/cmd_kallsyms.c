@@ -22,6 +22,7 @@ struct line {
 	uint64_t value;
 	uint32_t rank; /* the owner's place in kallsyms' order */
 	uint32_t idx;  /* table index: ties keep table order */
+	uint32_t owner;
 };
 
 static int cmp_line(const void *pa, const void *pb)
@@ -78,19 +79,19 @@ int ksy_cmd_kallsyms(struct ksy *c, int argc, char **argv)
 	for (long i = 0; i < count; i++) {
 		long o;
 
-		if (ksyms_symbol(c->k, (size_t)i, &s) < 0 || (o = ksyms_owner_of(c->k, &s)) < 0)
+		if (ksyms_symbol(c->k, (size_t)i, &s) < 0 || (o = ksyms_symbol_owner(c->k, (size_t)i)) < 0)
 			goto fail;
-		lines[i] = (struct line){ .value = s.value, .rank = rank[o], .idx = (uint32_t)i };
+		lines[i] = (struct line){ .value = s.value, .rank = rank[o], .idx = (uint32_t)i,
+					  .owner = (uint32_t)o };
 	}
 	qsort(lines, (size_t)count, sizeof(*lines), cmp_line);
 	for (long i = 0; i < count; i++) {
 		const struct ksyms_owner *o;
 		int letter;
-		long oi;
 
 		if (ksyms_symbol(c->k, lines[i].idx, &s) < 0 ||
 		    (letter = ksyms_symbol_letter(c->k, lines[i].idx)) < 0 ||
-		    (oi = ksyms_owner_of(c->k, &s)) < 0 || !(o = ksyms_owner(c->k, (size_t)oi)))
+		    !(o = ksyms_owner(c->k, lines[i].owner)))
 			goto fail;
 		if (o->kind == KSYMS_OWNER_KERNEL)
 			fprintf(c->out, "%0*" PRIx64 " %c %s\n", c->width, s.value, letter, s.name);
