@@ -57,6 +57,15 @@ static void json_entry(struct addr_run *run, const char *query, size_t qlen, uin
 }
 
 /* A question: one line of output (or one JSON entry) whatever the answer. */
+/* A lookup failed for the image, not the address: said once, and the
+ * command fails. */
+static void image_failed(struct addr_run *run)
+{
+	if (run->status != KSY_FAILED)
+		ksy_warn("%s: %s", run->c->path, strerror(errno));
+	run->status = KSY_FAILED;
+}
+
 static void ask(struct addr_run *run, const char *query, size_t qlen, uint64_t addr, size_t line)
 {
 	struct ksyms_sym s;
@@ -64,10 +73,7 @@ static void ask(struct addr_run *run, const char *query, size_t qlen, uint64_t a
 	bool found = ksyms_lookup_addr(run->c->k, addr, &s, &off) == 0;
 
 	if (!found && errno != ENOENT) {
-		/* The image, not the address: said once. */
-		if (run->status != KSY_FAILED)
-			ksy_warn("%s: %s", run->c->path, strerror(errno));
-		run->status = KSY_FAILED;
+		image_failed(run);
 	} else if (!found) {
 		if (run->status == KSY_OK)
 			run->status = KSY_NOT_FOUND;
@@ -94,8 +100,13 @@ static void resolve_in_place(struct addr_run *run, const char *line, size_t len,
 	uint64_t off;
 
 	while (ksy_next_address(line, len, done, &tok)) {
-		bool hit = ksyms_lookup_addr(run->c->k, tok.value, &s, &off) == 0 &&
-			   s.shndx != SHN_ABS && s.section;
+		int r = ksyms_lookup_addr(run->c->k, tok.value, &s, &off);
+		bool hit = r == 0 && s.shndx != SHN_ABS && s.section;
+
+		/* Not found leaves the address as it is; a broken image is
+		 * an error, as for an address asked on its own. */
+		if (r < 0 && errno != ENOENT)
+			image_failed(run);
 
 		if (run->c->json) {
 			if (hit)
